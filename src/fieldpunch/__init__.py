@@ -1,0 +1,3 @@
+"""fieldpunch: self-hostable, trustworthy field check-in."""
+
+__version__ = "0.1.0"

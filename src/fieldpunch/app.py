@@ -1,0 +1,104 @@
+"""The ASGI application: `create_app()` wires settings, database, errors, logs and routers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.routing import APIRoute
+from sqlalchemy import text
+
+from fieldpunch import __version__
+from fieldpunch.auth.endpoints import keys as api_keys_router
+from fieldpunch.auth.endpoints import router as auth_router
+from fieldpunch.config import Settings, load_settings
+from fieldpunch.customers.endpoints import router as customers_router
+from fieldpunch.db import migrate
+from fieldpunch.db.engine import Database
+from fieldpunch.devices.endpoints import router as devices_router
+from fieldpunch.kit import errors
+from fieldpunch.kit.logs import RequestLog
+from fieldpunch.orgs.endpoints import router as org_router
+from fieldpunch.places.endpoints import router as places_router
+from fieldpunch.teams.endpoints import router as teams_router
+from fieldpunch.users.endpoints import router as users_router
+
+API_PREFIX = "/api/v1"
+
+
+def _operation_id(route: APIRoute) -> str:
+    """Operation ids are the handler names (unique by construction: checked in tests)."""
+    return route.name
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or load_settings()
+    settings.signing_key  # noqa: B018 - fail (or create the key file) now, not at first login
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.db = Database(settings.db_url)
+        try:
+            yield
+        finally:
+            await app.state.db.dispose()
+
+    app = FastAPI(
+        title="fieldpunch",
+        version=__version__,
+        description="Field check-in you can trust. Errors are RFC 9457 problem+json.",
+        lifespan=lifespan,
+        generate_unique_id_function=_operation_id,
+        openapi_url="/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.migration_head = migrate.head()
+    errors.install(app)
+
+    api = APIRouter(prefix=API_PREFIX)
+    for router in (
+        auth_router,
+        org_router,
+        users_router,
+        teams_router,
+        places_router,
+        customers_router,
+        devices_router,
+        api_keys_router,
+    ):
+        api.include_router(router)
+    app.include_router(api)
+
+    @app.get("/healthz", tags=["health"], include_in_schema=True)
+    async def healthz() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"], responses={503: {"description": "Not ready"}})
+    async def readyz(request: Request) -> JSONResponse:
+        """Readiness: the database answers and its schema is at the code's migration head."""
+        db: Database = request.app.state.db
+        try:
+            async with db.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            current = await migrate.current(db.engine)
+        except Exception as exc:
+            return JSONResponse(
+                {"status": "unavailable", "database": str(exc)[:200]}, status_code=503
+            )
+        head = request.app.state.migration_head
+        if current != {head}:
+            return JSONResponse(
+                {"status": "migrations pending", "current": sorted(current), "head": head},
+                status_code=503,
+            )
+        return JSONResponse({"status": "ok", "migration": head})
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> RedirectResponse:
+        return RedirectResponse("/docs")
+
+    app.add_middleware(RequestLog, enabled=settings.access_log)
+    return app

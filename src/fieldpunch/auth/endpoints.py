@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request, Response
+
+from fieldpunch.auth import service
+from fieldpunch.auth.models import ApiKey
+from fieldpunch.auth.principal import Caller, Principal, need
+from fieldpunch.auth.schemas import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyOut,
+    MeOut,
+    RefreshIn,
+    TokenOut,
+)
+from fieldpunch.auth.scopes import Scope
+from fieldpunch.db.scoped import get_scoped
+from fieldpunch.db.session import Session, TxRoute
+from fieldpunch.kit.pagination import Page, PageParams
+from fieldpunch.users import service as users
+from fieldpunch.users.schemas import MeUpdate, UserOut
+
+router = APIRouter(tags=["auth"], route_class=TxRoute)
+keys = APIRouter(prefix="/api-keys", tags=["api keys"], route_class=TxRoute)
+KeyAdmin = Annotated[Principal, need(Scope.api_keys_manage)]
+
+
+@router.post("/auth/token")
+async def issue_token(
+    request: Request,
+    session: Session,
+    username: Annotated[str, Form(max_length=320, description="email")],
+    password: Annotated[str, Form(max_length=256)],
+    grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
+) -> TokenOut:
+    """OAuth2 password grant: email and password for an access and a refresh token."""
+    return await service.login(session, request.app.state.settings, username, password)
+
+
+@router.post("/auth/refresh")
+async def refresh_token(request: Request, session: Session, body: RefreshIn) -> TokenOut:
+    return await service.refresh(session, request.app.state.settings, body.refresh_token)
+
+
+@router.get("/me")
+async def get_me(session: Session, p: Caller) -> MeOut:
+    return await service.me(session, p)
+
+
+@router.patch("/me")
+async def update_me(session: Session, p: Caller, body: MeUpdate) -> UserOut:
+    """Change your own name, phone or password (the password needs the current one)."""
+    return await users.update_me(session, p, body)
+
+
+@keys.get("", response_model=Page[ApiKeyOut])
+async def list_api_keys(
+    session: Session, p: KeyAdmin, page: Annotated[PageParams, Depends()]
+) -> dict[str, object]:
+    return await service.list_keys(session, p, page)
+
+
+@keys.post("", status_code=201)
+async def create_api_key(session: Session, p: KeyAdmin, body: ApiKeyCreate) -> ApiKeyCreated:
+    return await service.create_key(session, p, body)
+
+
+@keys.get("/{key_id}")
+async def get_api_key(session: Session, p: KeyAdmin, key_id: str) -> ApiKeyOut:
+    return ApiKeyOut.model_validate(
+        await get_scoped(session, ApiKey, p.org_id, key_id, what="api key")
+    )
+
+
+@keys.delete("/{key_id}", status_code=204, response_class=Response)
+async def revoke_api_key(session: Session, p: KeyAdmin, key_id: str) -> None:
+    await service.revoke_key(session, p, key_id)

@@ -1,0 +1,151 @@
+"""Who is calling: a person (by access token) or an integration (by API key)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fieldpunch.auth import apikeys, tokens
+from fieldpunch.auth.models import ApiKey
+from fieldpunch.auth.scopes import ROLE_SCOPES, Role, Scope
+from fieldpunch.db.session import Session
+from fieldpunch.kit.clock import utcnow
+from fieldpunch.kit.errors import Forbidden, Unauthorized
+from fieldpunch.teams.tree import subtree_ids
+from fieldpunch.users.models import ManagedTeam, User
+
+_bearer = HTTPBearer(auto_error=False, description="A user access token or an API key (fpk_...)")
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    org_id: str
+    user_id: str | None
+    role: Role | None  # None for an API key
+    team_id: str | None
+    scopes: frozenset[Scope]
+    # Teams whose members' records are visible; None means the whole org.
+    visible_teams: frozenset[str] | None
+    api_key_id: str | None = None
+
+    @property
+    def actor(self) -> str:
+        return self.user_id or f"api_key:{self.api_key_id}"
+
+    def require(self, scope: Scope) -> None:
+        if scope not in self.scopes:
+            raise Forbidden(f"this needs the '{scope}' permission")
+
+    def sees_all(self) -> bool:
+        return self.visible_teams is None
+
+    def sees_user(self, user_id: str, team_id: str | None) -> bool:
+        if self.visible_teams is None or user_id == self.user_id:
+            return True
+        return team_id is not None and team_id in self.visible_teams
+
+    def user_filter(self, user_id_col: Any, team_id_col: Any) -> ColumnElement[bool] | None:
+        """A WHERE clause limiting rows to people this caller may see (None: no limit)."""
+        if self.visible_teams is None:
+            return None
+        clauses = [user_id_col == self.user_id] if self.user_id else []
+        if self.visible_teams:
+            clauses.append(team_id_col.in_(self.visible_teams))
+        return or_(*clauses) if clauses else user_id_col.is_(None)
+
+
+async def principal_for_user(session: AsyncSession, user: User) -> Principal:
+    role = Role(user.role)
+    visible: frozenset[str] | None
+    if role is Role.admin:
+        visible = None
+    elif role is Role.manager:
+        roots = (
+            (
+                await session.execute(
+                    select(ManagedTeam.team_id).where(ManagedTeam.user_id == user.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        visible = await subtree_ids(session, user.org_id, roots)
+    else:
+        visible = frozenset()
+    return Principal(
+        org_id=user.org_id,
+        user_id=user.id,
+        role=role,
+        team_id=user.team_id,
+        scopes=ROLE_SCOPES[role],
+        visible_teams=visible,
+    )
+
+
+async def _from_api_key(session: AsyncSession, token: str) -> Principal:
+    parsed = apikeys.parse(token)
+    key = await session.get(ApiKey, parsed[0]) if parsed else None
+    now = utcnow()
+    if (
+        parsed is None
+        or key is None
+        or key.revoked_at is not None
+        or (key.expires_at is not None and key.expires_at <= now)
+        or not apikeys.matches(parsed[1], key.secret_hash)
+    ):
+        raise Unauthorized("invalid or revoked API key")
+    # Coarse last-use stamp: at most one write a minute per key.
+    if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
+        await session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
+    return Principal(
+        org_id=key.org_id,
+        user_id=None,
+        role=None,
+        team_id=None,
+        scopes=frozenset(Scope(s) for s in key.scopes if s in Scope._value2member_map_),
+        visible_teams=None,
+        api_key_id=key.id,
+    )
+
+
+async def current_principal(
+    request: Request,
+    session: Session,
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if creds is None or creds.scheme.lower() != "bearer" or not creds.credentials:
+        raise Unauthorized("missing bearer token")
+    token = creds.credentials
+    if token.startswith(apikeys.PREFIX):
+        principal = await _from_api_key(session, token)
+    else:
+        claims = tokens.read(request.app.state.settings.signing_key, token, "access")
+        user = await session.get(User, claims.user_id) if claims else None
+        if (
+            claims is None
+            or user is None
+            or not user.active
+            or user.token_version != claims.version
+        ):
+            raise Unauthorized("invalid or expired access token")
+        principal = await principal_for_user(session, user)
+    request.state.principal = principal
+    return principal
+
+
+Caller = Annotated[Principal, Depends(current_principal)]
+
+
+def need(scope: Scope) -> Any:
+    """A dependency: the caller, who must hold `scope`."""
+
+    async def _check(caller: Caller) -> Principal:
+        caller.require(scope)
+        return caller
+
+    return Depends(_check)

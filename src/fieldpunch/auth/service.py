@@ -1,0 +1,134 @@
+"""Signing in, refreshing, and integration keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fieldpunch.auth import apikeys, tokens
+from fieldpunch.auth.models import ApiKey
+from fieldpunch.auth.passwords import verify_password
+from fieldpunch.auth.principal import Principal
+from fieldpunch.auth.schemas import (
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyOut,
+    MeOut,
+    OrgBrief,
+    TokenOut,
+)
+from fieldpunch.config import Settings
+from fieldpunch.db.scoped import get_scoped, scoped
+from fieldpunch.kit.clock import utcnow
+from fieldpunch.kit.errors import Unauthorized
+from fieldpunch.kit.ids import new_id
+from fieldpunch.kit.pagination import PageParams, page_of, paginate
+from fieldpunch.orgs.models import Org
+from fieldpunch.users.models import ManagedTeam, User
+
+
+def _pair(settings: Settings, user: User) -> TokenOut:
+    key = settings.signing_key
+    access = tokens.TokenClaims(user.id, user.org_id, "access", user.token_version)
+    refresh = tokens.TokenClaims(user.id, user.org_id, "refresh", user.token_version)
+    return TokenOut(
+        access_token=tokens.issue(key, access, settings.access_token_ttl_s),
+        refresh_token=tokens.issue(key, refresh, settings.refresh_token_ttl_s),
+        expires_in=settings.access_token_ttl_s,
+    )
+
+
+async def login(session: AsyncSession, settings: Settings, email: str, password: str) -> TokenOut:
+    user = (
+        await session.execute(select(User).where(User.email == email.strip().lower()))
+    ).scalar_one_or_none()
+    ok = await verify_password(password, user.password_hash if user else None)
+    if not ok or user is None or not user.active:
+        raise Unauthorized("wrong email or password")
+    user.last_login_at = utcnow()
+    return _pair(settings, user)
+
+
+async def refresh(session: AsyncSession, settings: Settings, token: str) -> TokenOut:
+    claims = tokens.read(settings.signing_key, token, "refresh")
+    user = await session.get(User, claims.user_id) if claims else None
+    if claims is None or user is None or not user.active or user.token_version != claims.version:
+        raise Unauthorized("invalid or expired refresh token")
+    return _pair(settings, user)
+
+
+async def me(session: AsyncSession, p: Principal) -> MeOut:
+    org = await session.get(Org, p.org_id)
+    assert org is not None
+    brief = OrgBrief.model_validate(org)
+    scopes = sorted(p.scopes)
+    if p.user_id is None:
+        key = await get_scoped(session, ApiKey, p.org_id, p.api_key_id or "", what="api key")
+        return MeOut(
+            user_id=None,
+            api_key_id=key.id,
+            name=key.name,
+            email=None,
+            role=None,
+            org=brief,
+            team_id=None,
+            managed_team_ids=[],
+            scopes=scopes,
+        )
+    user = await get_scoped(session, User, p.org_id, p.user_id, what="user")
+    managed = (
+        (
+            await session.execute(
+                select(ManagedTeam.team_id)
+                .where(ManagedTeam.user_id == user.id)
+                .order_by(ManagedTeam.team_id)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    return MeOut(
+        user_id=user.id,
+        api_key_id=None,
+        name=user.name,
+        email=user.email,
+        role=p.role,
+        org=brief,
+        team_id=user.team_id,
+        managed_team_ids=list(managed),
+        scopes=scopes,
+    )
+
+
+async def create_key(session: AsyncSession, p: Principal, body: ApiKeyCreate) -> ApiKeyCreated:
+    secret, digest, hint = apikeys.make()
+    key = ApiKey(
+        id=new_id("key"),
+        org_id=p.org_id,
+        name=body.name,
+        secret_hash=digest,
+        hint=hint,
+        scopes=[s.value for s in body.scopes],
+        created_by=p.user_id,
+        expires_at=body.expires_at,
+    )
+    session.add(key)
+    await session.flush()
+    return ApiKeyCreated(
+        **ApiKeyOut.model_validate(key).model_dump(), key=apikeys.token_for(key.id, secret)
+    )
+
+
+async def list_keys(session: AsyncSession, p: Principal, page: PageParams) -> dict[str, Any]:
+    rows = list(
+        (await session.execute(paginate(scoped(ApiKey, p.org_id), ApiKey.id, page))).scalars()
+    )
+    return page_of(rows, page, ApiKeyOut.model_validate)
+
+
+async def revoke_key(session: AsyncSession, p: Principal, key_id: str) -> None:
+    key = await get_scoped(session, ApiKey, p.org_id, key_id, what="api key")
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()

@@ -1,0 +1,52 @@
+"""Signed bearer tokens (JWT, HS256) for people; refresh tokens die with token_version."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Literal
+
+import jwt
+
+from fieldpunch.kit.clock import utcnow
+from fieldpunch.kit.ids import new_id
+
+ALGORITHM = "HS256"
+Kind = Literal["access", "refresh"]
+
+
+@dataclass(frozen=True, slots=True)
+class TokenClaims:
+    user_id: str
+    org_id: str
+    kind: Kind
+    version: int
+
+
+def issue(secret: str, claims: TokenClaims, ttl_s: int) -> str:
+    now = utcnow()
+    payload = {
+        "sub": claims.user_id,
+        "org": claims.org_id,
+        "typ": claims.kind,
+        "ver": claims.version,
+        "iat": now,
+        "exp": now + timedelta(seconds=ttl_s),
+        "jti": new_id("jti"),
+    }
+    return jwt.encode(payload, secret, algorithm=ALGORITHM)
+
+
+def read(secret: str, token: str, kind: Kind) -> TokenClaims | None:
+    """The claims of a valid, unexpired token of this kind, else None."""
+    try:
+        data = jwt.decode(
+            token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub", "typ"]}
+        )
+    except jwt.PyJWTError:
+        return None
+    if data.get("typ") != kind or not isinstance(data.get("ver"), int):
+        return None
+    return TokenClaims(
+        user_id=str(data["sub"]), org_id=str(data.get("org")), kind=kind, version=data["ver"]
+    )

@@ -1,0 +1,214 @@
+"""`fieldpunch`: the one command line for operators and developers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from fieldpunch.config import ConfigError, Settings, load_settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+log = logging.getLogger("fieldpunch.cli")
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        settings = load_settings(**overrides)
+        settings.signing_key  # noqa: B018 - surfaces a missing secret as a config error
+    except ConfigError as exc:
+        typer.echo(f"fieldpunch: bad configuration: {exc}", err=True)
+        raise typer.Exit(2) from None
+    return settings
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(f"fieldpunch: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _migrate(settings: Settings) -> None:
+    from fieldpunch.db.migrate import upgrade
+
+    upgrade(settings.db_url)
+
+
+def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    from fieldpunch.kit.logs import configure
+
+    if workers > 1 and settings.embedded:
+        raise _fail("--workers > 1 needs an external database (FIELDPUNCH_DATABASE_URL)", 2)
+    if settings.embedded:
+        _migrate(settings)
+    configure(settings.log_level)
+    # Worker processes rebuild settings from the environment: pass on what the CLI decided.
+    os.environ["FIELDPUNCH_DATA_DIR"] = str(settings.data_dir)
+    if settings.database_url:
+        os.environ["FIELDPUNCH_DATABASE_URL"] = settings.database_url
+    uvicorn.run(
+        "fieldpunch.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+        server_header=False,
+    )
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Processes (external DB only)")] = 1,
+) -> None:
+    """Serve the API (and the web apps). Embedded SQLite under ./var/ unless configured."""
+    _serve(_settings(), host, port, workers)
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations (Alembic) up to the code's head."""
+    settings = _settings()
+    _migrate(settings)
+    typer.echo("migrations applied")
+
+
+@app.command("create-org")
+def create_org(
+    name: Annotated[str, typer.Option(help="Organization name")],
+    admin_email: Annotated[str, typer.Option(help="First admin's email (their login)")],
+    admin_password: Annotated[str, typer.Option(help="First admin's password (8+ characters)")],
+    timezone: Annotated[
+        str, typer.Option(help="IANA time zone for days and reports")
+    ] = "Asia/Shanghai",
+) -> None:
+    """Create an organization and its first admin; prints {"org_id", "admin_user_id"} as JSON."""
+    from pydantic import ValidationError
+
+    from fieldpunch.db.engine import Database
+    from fieldpunch.kit.errors import ProblemError
+    from fieldpunch.orgs.service import create_org as create
+
+    settings = _settings()
+    _migrate(settings)
+
+    async def run() -> dict[str, str]:
+        db = Database(settings.db_url)
+        try:
+            async with db.transaction() as session:
+                made = await create(
+                    session,
+                    name=name,
+                    admin_email=admin_email,
+                    admin_password=admin_password,
+                    timezone=timezone,
+                )
+            return {"org_id": made.org_id, "admin_user_id": made.admin_user_id}
+        finally:
+            await db.dispose()
+
+    if not name.strip():
+        raise _fail("--name: must not be empty", 2)
+    try:
+        result = asyncio.run(run())
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = {"email": "--admin-email", "password": "--admin-password"}.get(
+            str(err["loc"][0]), str(err["loc"][0])
+        )
+        raise _fail(f"{field}: {err['msg']}", 2) from None
+    except ProblemError as exc:
+        raise _fail(exc.detail, 2) from None
+    typer.echo(json.dumps(result))
+
+
+@app.command()
+def worker() -> None:
+    """Run background jobs. No job kinds exist yet: it checks the database and waits for a signal."""
+    from fieldpunch.db.engine import Database
+    from fieldpunch.db.migrate import current, head
+    from fieldpunch.kit.logs import configure
+
+    settings = _settings()
+    configure(settings.log_level)
+
+    async def run() -> None:
+        db = Database(settings.db_url)
+        try:
+            at = await current(db.engine)
+            if at != {head()}:
+                raise _fail(
+                    f"database is at {sorted(at)}, code needs {head()}: run 'fieldpunch migrate'"
+                )
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+            log.info("worker ready", extra={"jobs": []})
+            await stop.wait()
+            log.info("worker stopping")
+        finally:
+            await db.dispose()
+
+    asyncio.run(run())
+
+
+@app.command()
+def demo(
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    employees: Annotated[int, typer.Option(min=1, max=5000, help="Field staff to create")] = 30,
+    customers: Annotated[int, typer.Option(min=0, max=100_000, help="Customers to create")] = 200,
+    reset: Annotated[bool, typer.Option(help="Throw away the demo database and seed anew")] = False,
+    seed_only: Annotated[bool, typer.Option(help="Seed, print the logins and exit")] = False,
+) -> None:
+    """Seed a demo company in Shanghai (kept in ./var/demo/) and serve it."""
+    from fieldpunch.db.engine import Database
+    from fieldpunch.demo.seed import DemoInfo, find_demo, seed
+
+    base = _settings()
+    data_dir = base.data_dir if base.database_url else base.data_dir / "demo"
+    settings = _settings(data_dir=data_dir)
+    if reset and settings.embedded:
+        for suffix in ("", "-wal", "-shm"):
+            Path(settings.db_url.split("///", 1)[1] + suffix).unlink(missing_ok=True)
+    _migrate(settings)
+
+    async def run() -> DemoInfo:
+        db = Database(settings.db_url)
+        try:
+            return await find_demo(db) or await seed(db, employees=employees, customers=customers)
+        finally:
+            await db.dispose()
+
+    info = asyncio.run(run())
+    base_url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"  # noqa: S104
+    typer.echo(f"\nfieldpunch demo: {info.org_name}")
+    typer.echo(
+        f"  {info.teams} teams, {info.staff} people, {info.places} places, {info.customers} customers"
+    )
+    typer.echo(f"  API docs:  {base_url}/docs")
+    typer.echo(f"  API:       {base_url}/api/v1")
+    typer.echo("  Logins (email / password):")
+    for login in info.logins:
+        typer.echo(f"    {login.role:<8} {login.email:<40} {login.password}   {login.name}")
+    typer.echo("")
+    sys.stdout.flush()
+    if not seed_only:
+        _serve(settings, host, port, 1)
+
+
+def main() -> None:  # pragma: no cover - console entry
+    app()

@@ -1,0 +1,1 @@
+"""Database engine, sessions, base classes and migrations."""

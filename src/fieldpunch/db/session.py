@@ -1,0 +1,39 @@
+"""One transaction per request, committed before the answer leaves.
+
+FastAPI runs the exit code of `yield` dependencies around sending the response, which
+would let a client see 201 for a write that then failed to commit; a route class makes
+the order explicit: handler → commit → response.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+from fastapi import Depends, Request, Response
+from fastapi.routing import APIRoute
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fieldpunch.db.engine import Database
+
+_READ_ONLY = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class TxRoute(APIRoute):
+    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+        handler = super().get_route_handler()
+
+        async def run(request: Request) -> Response:
+            db: Database = request.app.state.db
+            async with db.transaction(write=request.method not in _READ_ONLY) as session:
+                request.state.session = session
+                return await handler(request)
+
+        return run
+
+
+def _session(request: Request) -> AsyncSession:
+    return request.state.session  # type: ignore[no-any-return]
+
+
+Session = Annotated[AsyncSession, Depends(_session)]

@@ -1,0 +1,1 @@
+"""Pure geometry: coordinate systems, distances, geofences. No I/O."""

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fieldpunch.db.base import Base, Timestamps
+from fieldpunch.db.types import JSONType
+
+
+class Org(Timestamps, Base):
+    __tablename__ = "orgs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    settings: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)

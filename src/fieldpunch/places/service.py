@@ -1,0 +1,74 @@
+"""Places: offices, warehouses and sites with a geofence (circle or polygon) and Wi-Fi."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fieldpunch.auth.principal import Principal
+from fieldpunch.db.scoped import get_scoped, scoped
+from fieldpunch.geo.crs import CRS
+from fieldpunch.geo.schemas import fence_columns, fence_out
+from fieldpunch.kit.clock import utcnow
+from fieldpunch.kit.errors import Invalid
+from fieldpunch.kit.ids import new_id
+from fieldpunch.kit.pagination import PageParams, page_of, paginate
+from fieldpunch.kit.schemas import apply
+from fieldpunch.places.models import Place
+from fieldpunch.places.schemas import PlaceCreate, PlaceOut, PlaceUpdate
+
+_NOT_NULL = ("name", "location", "radius_m", "wifi_bssids", "kind", "address")
+
+
+def to_out(place: Place, crs: CRS) -> PlaceOut:
+    fields = {
+        k: getattr(place, k) for k in PlaceOut.model_fields if k not in ("location", "polygon")
+    }
+    return PlaceOut(**fields, **fence_out(place, crs))
+
+
+async def create(session: AsyncSession, p: Principal, body: PlaceCreate, crs: CRS) -> Place:
+    data = fence_columns(body.model_dump(), body.location, body.polygon, crs)
+    place = Place(id=new_id("plc"), org_id=p.org_id, **data)
+    session.add(place)
+    await session.flush()
+    return place
+
+
+async def list_(
+    session: AsyncSession,
+    p: Principal,
+    page: PageParams,
+    crs: CRS,
+    *,
+    kind: str | None,
+    q: str | None,
+) -> dict[str, Any]:
+    stmt = scoped(Place, p.org_id)
+    if kind is not None:
+        stmt = stmt.where(Place.kind == kind)
+    if q:
+        stmt = stmt.where(func.lower(Place.name).like(f"%{q.lower()}%"))
+    rows = list((await session.execute(paginate(stmt, Place.id, page))).scalars())
+    return page_of(rows, page, lambda r: to_out(r, crs))
+
+
+async def update(
+    session: AsyncSession, p: Principal, place_id: str, body: PlaceUpdate, crs: CRS
+) -> Place:
+    place = await get_scoped(session, Place, p.org_id, place_id, what="place")
+    changes = body.model_dump(exclude_unset=True)
+    for key in _NOT_NULL:
+        if key in changes and changes[key] is None:
+            raise Invalid(["body", key], "may not be null")
+    apply(place, fence_columns(changes, body.location, body.polygon, crs))
+    await session.flush()
+    return place
+
+
+async def delete(session: AsyncSession, p: Principal, place_id: str) -> None:
+    """Soft delete: past punches keep pointing at the place they matched."""
+    place = await get_scoped(session, Place, p.org_id, place_id, what="place")
+    place.deleted_at = utcnow()

@@ -1,0 +1,217 @@
+"""People: who they are, their role, their team and the teams they manage."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fieldpunch.auth.passwords import hash_password, verify_password
+from fieldpunch.auth.principal import Principal
+from fieldpunch.auth.scopes import Role
+from fieldpunch.db.scoped import get_scoped, ref_scoped, scoped
+from fieldpunch.kit.errors import Conflict, Invalid, NotFound
+from fieldpunch.kit.ids import new_id
+from fieldpunch.kit.pagination import PageParams, page_of, paginate
+from fieldpunch.kit.schemas import apply
+from fieldpunch.teams.models import Team
+from fieldpunch.users.models import ManagedTeam, User
+from fieldpunch.users.schemas import MeUpdate, UserCreate, UserOut, UserUpdate
+
+
+async def managed_of(session: AsyncSession, user_ids: Sequence[str]) -> dict[str, list[str]]:
+    if not user_ids:
+        return {}
+    rows = await session.execute(
+        select(ManagedTeam.user_id, ManagedTeam.team_id)
+        .where(ManagedTeam.user_id.in_(user_ids))
+        .order_by(ManagedTeam.team_id)
+    )
+    out: dict[str, list[str]] = defaultdict(list)
+    for user_id, team_id in rows:
+        out[user_id].append(team_id)
+    return out
+
+
+def to_out(user: User, managed: list[str]) -> UserOut:
+    data = {c: getattr(user, c) for c in UserOut.model_fields if c != "managed_team_ids"}
+    return UserOut(**data, managed_team_ids=managed)
+
+
+async def out(session: AsyncSession, user: User) -> UserOut:
+    return to_out(user, (await managed_of(session, [user.id])).get(user.id, []))
+
+
+async def _email_free(session: AsyncSession, email: str, except_id: str | None = None) -> None:
+    stmt = select(User.id).where(User.email == email)
+    if except_id:
+        stmt = stmt.where(User.id != except_id)
+    if (await session.execute(stmt)).first():
+        raise Conflict(
+            f"email {email} is already in use",
+            [{"loc": ["body", "email"], "msg": "already in use"}],
+        )
+
+
+async def _employee_no_free(
+    session: AsyncSession, org_id: str, no: str | None, except_id: str | None = None
+) -> None:
+    if no is None:
+        return
+    stmt = select(User.id).where(User.org_id == org_id, User.employee_no == no)
+    if except_id:
+        stmt = stmt.where(User.id != except_id)
+    if (await session.execute(stmt)).first():
+        raise Conflict(
+            f"employee_no {no} is already in use",
+            [{"loc": ["body", "employee_no"], "msg": "already in use"}],
+        )
+
+
+async def _set_managed(session: AsyncSession, user: User, team_ids: list[str]) -> None:
+    for i, team_id in enumerate(dict.fromkeys(team_ids)):
+        await ref_scoped(session, Team, user.org_id, team_id, ["body", "managed_team_ids", i])
+    await session.execute(delete(ManagedTeam).where(ManagedTeam.user_id == user.id))
+    session.add_all(
+        ManagedTeam(user_id=user.id, team_id=t, org_id=user.org_id) for t in dict.fromkeys(team_ids)
+    )
+
+
+def _check_role_teams(role: Role, managed: list[str] | None) -> None:
+    if managed and role is not Role.manager:
+        raise Invalid(["body", "managed_team_ids"], "only a manager manages teams")
+
+
+async def create(session: AsyncSession, p: Principal, body: UserCreate) -> UserOut:
+    email = body.email.lower()
+    await _email_free(session, email)
+    await _employee_no_free(session, p.org_id, body.employee_no)
+    await ref_scoped(session, Team, p.org_id, body.team_id, ["body", "team_id"])
+    _check_role_teams(body.role, body.managed_team_ids)
+    user = User(
+        id=new_id("usr"),
+        org_id=p.org_id,
+        email=email,
+        name=body.name,
+        role=body.role.value,
+        password_hash=await hash_password(body.password) if body.password else None,
+        team_id=body.team_id,
+        phone=body.phone,
+        employee_no=body.employee_no,
+    )
+    session.add(user)
+    await session.flush()
+    await _set_managed(session, user, body.managed_team_ids)
+    await session.flush()
+    return await out(session, user)
+
+
+async def get_visible(session: AsyncSession, p: Principal, user_id: str) -> User:
+    user = await get_scoped(session, User, p.org_id, user_id, what="user")
+    if not p.sees_user(user.id, user.team_id):
+        raise NotFound(f"user {user_id} not found")
+    return user
+
+
+async def list_(
+    session: AsyncSession,
+    p: Principal,
+    page: PageParams,
+    *,
+    team_id: str | None,
+    role: Role | None,
+    active: bool | None,
+    q: str | None,
+) -> dict[str, Any]:
+    stmt = scoped(User, p.org_id)
+    if (visible := p.user_filter(User.id, User.team_id)) is not None:
+        stmt = stmt.where(visible)
+    if team_id is not None:
+        stmt = stmt.where(User.team_id == team_id)
+    if role is not None:
+        stmt = stmt.where(User.role == role.value)
+    if active is not None:
+        stmt = stmt.where(User.active.is_(active))
+    if q:
+        like = f"%{q.lower()}%"
+        stmt = stmt.where(or_(func.lower(User.name).like(like), User.email.like(like)))
+    rows = list((await session.execute(paginate(stmt, User.id, page))).scalars())
+    managed = await managed_of(session, [u.id for u in rows])
+    return page_of(rows, page, lambda u: to_out(u, managed.get(u.id, [])))
+
+
+async def _admins_left(session: AsyncSession, org_id: str, without: str) -> int:
+    stmt = (
+        select(func.count())
+        .select_from(User)
+        .where(
+            User.org_id == org_id,
+            User.role == Role.admin.value,
+            User.active.is_(True),
+            User.id != without,
+        )
+    )
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def update(session: AsyncSession, p: Principal, user_id: str, body: UserUpdate) -> UserOut:
+    user = await get_scoped(session, User, p.org_id, user_id, what="user")
+    changes = body.model_dump(exclude_unset=True)
+    for required in ("email", "name", "role", "active"):
+        if required in changes and changes[required] is None:
+            raise Invalid(["body", required], "may not be null")
+    managed = changes.pop("managed_team_ids", None)
+    password = changes.pop("password", None)
+    if "email" in changes:
+        changes["email"] = changes["email"].lower()
+        await _email_free(session, changes["email"], user.id)
+    if "employee_no" in changes:
+        await _employee_no_free(session, p.org_id, changes["employee_no"], user.id)
+    if "team_id" in changes:
+        await ref_scoped(session, Team, p.org_id, changes["team_id"], ["body", "team_id"])
+    role = Role(changes.get("role") or user.role)
+    _check_role_teams(role, managed)
+    losing_admin = user.role == Role.admin.value and (
+        role is not Role.admin or changes.get("active") is False
+    )
+    if losing_admin and await _admins_left(session, p.org_id, user.id) == 0:
+        raise Conflict("the organization must keep at least one active admin")
+    if "role" in changes:
+        changes["role"] = role.value
+    if password is not None or changes.get("active") is False or role.value != user.role:
+        user.token_version += 1  # sign out everywhere
+    if password is not None:
+        user.password_hash = await hash_password(password)
+    apply(user, changes)
+    if managed is not None or role is not Role.manager:
+        await _set_managed(session, user, managed or [])
+    await session.flush()
+    return await out(session, user)
+
+
+async def deactivate(session: AsyncSession, p: Principal, user_id: str) -> None:
+    """People are never deleted (their punches keep a name); they just cannot sign in."""
+    await update(session, p, user_id, UserUpdate(active=False))
+
+
+async def update_me(session: AsyncSession, p: Principal, body: MeUpdate) -> UserOut:
+    if p.user_id is None:
+        raise NotFound("an API key has no profile")
+    user = await get_scoped(session, User, p.org_id, p.user_id, what="user")
+    changes = body.model_dump(exclude_unset=True)
+    if "name" in changes and changes["name"] is None:
+        raise Invalid(["body", "name"], "may not be null")
+    changes.pop("current_password", None)
+    if (password := changes.pop("password", None)) is not None:
+        if not body.current_password or not await verify_password(
+            body.current_password, user.password_hash
+        ):
+            raise Invalid(["body", "current_password"], "does not match your current password")
+        user.password_hash = await hash_password(password)
+        user.token_version += 1
+    apply(user, changes)
+    await session.flush()
+    return await out(session, user)

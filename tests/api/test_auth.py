@@ -1,0 +1,134 @@
+"""Signing in, tokens, /me and API keys through HTTP."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.factories import PASSWORD, Api, OrgKit, login
+
+
+async def test_token_then_me(client: httpx.AsyncClient, org: OrgKit) -> None:
+    me = await org.admin.ok("get", "/me")
+    assert me["role"] == "admin"
+    assert me["org"]["id"] == org.org_id
+    assert "users:write" in me["scopes"]
+
+
+async def test_wrong_password_is_401_problem(client: httpx.AsyncClient, org: OrgKit) -> None:
+    me = await org.admin.ok("get", "/me")
+    r = await client.post(
+        "/api/v1/auth/token", data={"username": me["email"], "password": "nope-nope"}
+    )
+    assert r.status_code == 401
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["status"] == 401
+    r = await client.post(
+        "/api/v1/auth/token", data={"username": "nobody@example.com", "password": "x"}
+    )
+    assert r.status_code == 401
+
+
+async def test_missing_form_fields_name_the_field(client: httpx.AsyncClient) -> None:
+    r = await client.post("/api/v1/auth/token", data={"username": "a@example.com"})
+    assert r.status_code == 422
+    assert any(e["loc"][-1] == "password" for e in r.json()["errors"])
+
+
+async def test_no_or_bad_token(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/api/v1/me")).status_code == 401
+    r = await client.get("/api/v1/me", headers={"Authorization": "Bearer not.a.jwt"})
+    assert r.status_code == 401
+    assert r.headers["www-authenticate"] == "Bearer"
+
+
+async def test_refresh_rotates_and_dies_with_password_change(
+    client: httpx.AsyncClient, org: OrgKit
+) -> None:
+    staff = await org.person("staff")
+    me = await staff.ok("get", "/me")
+    tokens = (
+        await client.post(
+            "/api/v1/auth/token", data={"username": me["email"], "password": PASSWORD}
+        )
+    ).json()
+    assert tokens["token_type"] == "bearer" and tokens["expires_in"] > 0
+    r = await client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert r.status_code == 200
+    # An access token is not a refresh token.
+    r = await client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["access_token"]})
+    assert r.status_code == 401
+    # Changing the password signs out everywhere.
+    await staff.ok(
+        "patch", "/me", json={"password": "a-new-password-1", "current_password": PASSWORD}
+    )
+    r = await client.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert r.status_code == 401
+    assert (await staff.get("/me")).status_code == 401
+    assert await login(client, me["email"], "a-new-password-1")
+
+
+async def test_password_change_needs_current(org: OrgKit) -> None:
+    staff = await org.person("staff")
+    r = await staff.patch("/me", json={"password": "another-password", "current_password": "wrong"})
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["loc"] == ["body", "current_password"]
+
+
+async def test_deactivated_user_cannot_sign_in(client: httpx.AsyncClient, org: OrgKit) -> None:
+    staff = await org.person("staff")
+    email = (await staff.ok("get", "/me"))["email"]
+    await org.admin.ok("delete", f"/users/{staff.user_id}", 204)
+    assert (await staff.get("/me")).status_code == 401
+    r = await client.post("/api/v1/auth/token", data={"username": email, "password": PASSWORD})
+    assert r.status_code == 401
+    # The person is kept (their history needs a name), marked inactive.
+    assert (await org.admin.ok("get", f"/users/{staff.user_id}"))["active"] is False
+
+
+async def test_api_key_lifecycle_and_scopes(client: httpx.AsyncClient, org: OrgKit) -> None:
+    created = await org.admin.ok(
+        "post", "/api-keys", 201, json={"name": "ERP", "scopes": ["customers:read"]}
+    )
+    assert created["key"].startswith("fpk_") and created["hint"] == created["key"][-4:]
+    key = Api(client, created["key"])
+    me = await key.ok("get", "/me")
+    assert me["api_key_id"] == created["id"] and me["scopes"] == ["customers:read"]
+    await key.ok("get", "/customers")
+    r = await key.post("/customers", json={"name": "X"})
+    assert r.status_code == 403 and "customers:write" in r.json()["detail"]
+    assert (await key.get("/users")).status_code == 403
+    listed = await org.admin.ok("get", "/api-keys")
+    assert [k["id"] for k in listed["items"]] == [created["id"]]
+    assert "key" not in listed["items"][0] and "secret_hash" not in listed["items"][0]
+    assert (await org.admin.ok("get", f"/api-keys/{created['id']}"))["last_used_at"] is not None
+    await org.admin.ok("delete", f"/api-keys/{created['id']}", 204)
+    assert (await key.get("/customers")).status_code == 401
+
+
+async def test_api_key_tampered_secret_rejected(client: httpx.AsyncClient, org: OrgKit) -> None:
+    created = await org.admin.ok(
+        "post", "/api-keys", 201, json={"name": "BI", "scopes": ["users:read"]}
+    )
+    tampered = created["key"][:-1] + ("A" if created["key"][-1] != "A" else "B")
+    assert (await Api(client, tampered).get("/users")).status_code == 401
+
+
+async def test_api_keys_cannot_mint_keys_and_staff_cannot_manage(
+    client: httpx.AsyncClient, org: OrgKit
+) -> None:
+    r = await org.admin.post("/api-keys", json={"name": "x", "scopes": ["api_keys:manage"]})
+    assert r.status_code == 422 and r.json()["errors"][0]["loc"][:2] == ["body", "scopes"]
+    staff = await org.person("staff")
+    assert (
+        await staff.post("/api-keys", json={"name": "x", "scopes": ["users:read"]})
+    ).status_code == 403
+
+
+async def test_health_and_request_id(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    r = await client.get("/readyz")
+    assert r.status_code == 200 and r.json()["status"] == "ok"
+    r = await client.get("/healthz", headers={"X-Request-ID": "abc-123"})
+    assert r.headers["x-request-id"] == "abc-123"
+    r = await client.get("/healthz", headers={"X-Request-ID": "bad id with spaces"})
+    assert len(r.headers["x-request-id"]) == 32
