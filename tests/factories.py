@@ -22,20 +22,20 @@ class Api:
     token: str
     user_id: str | None = None
 
-    def _h(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
+    def _h(self, kw: dict[str, Any]) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}", **kw.pop("headers", {})}
 
     async def get(self, path: str, **kw: Any) -> httpx.Response:
-        return await self.client.get(f"/api/v1{path}", headers=self._h(), **kw)
+        return await self.client.get(f"/api/v1{path}", headers=self._h(kw), **kw)
 
     async def post(self, path: str, **kw: Any) -> httpx.Response:
-        return await self.client.post(f"/api/v1{path}", headers=self._h(), **kw)
+        return await self.client.post(f"/api/v1{path}", headers=self._h(kw), **kw)
 
     async def patch(self, path: str, **kw: Any) -> httpx.Response:
-        return await self.client.patch(f"/api/v1{path}", headers=self._h(), **kw)
+        return await self.client.patch(f"/api/v1{path}", headers=self._h(kw), **kw)
 
     async def delete(self, path: str, **kw: Any) -> httpx.Response:
-        return await self.client.delete(f"/api/v1{path}", headers=self._h(), **kw)
+        return await self.client.delete(f"/api/v1{path}", headers=self._h(kw), **kw)
 
     async def ok(self, method: str, path: str, status: int = 200, **kw: Any) -> Any:
         r = await getattr(self, method)(path, **kw)

@@ -15,7 +15,10 @@ import typer
 
 from fieldpunch.config import ConfigError, Settings, load_settings
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+# Plain tracebacks: rich ones print local variables, which can hold passwords.
+app = typer.Typer(
+    no_args_is_help=True, add_completion=False, help=__doc__, pretty_exceptions_enable=False
+)
 log = logging.getLogger("fieldpunch.cli")
 
 
@@ -136,7 +139,7 @@ def create_org(
 
 @app.command()
 def worker() -> None:
-    """Run background jobs. No job kinds exist yet: it checks the database and waits for a signal."""
+    """Run background jobs. No job kinds exist yet: it checks the schema and waits for a signal."""
     from fieldpunch.db.engine import Database
     from fieldpunch.db.migrate import current, head
     from fieldpunch.kit.logs import configure
@@ -196,9 +199,8 @@ def demo(
     info = asyncio.run(run())
     base_url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"  # noqa: S104
     typer.echo(f"\nfieldpunch demo: {info.org_name}")
-    typer.echo(
-        f"  {info.teams} teams, {info.staff} people, {info.places} places, {info.customers} customers"
-    )
+    counts = f"{info.teams} teams, {info.staff} people, {info.places} places"
+    typer.echo(f"  {counts}, {info.customers} customers")
     typer.echo(f"  API docs:  {base_url}/docs")
     typer.echo(f"  API:       {base_url}/api/v1")
     typer.echo("  Logins (email / password):")

@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("fieldpunch.errors")
@@ -111,6 +112,18 @@ def install(app: FastAPI) -> None:
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         slug, title = _HTTP_SLUGS.get(exc.status_code, ("error", "Error"))
         return problem(exc.status_code, slug, title, str(exc.detail), headers=exc.headers)
+
+    @app.exception_handler(DataError)
+    async def _data(_: Request, exc: DataError) -> JSONResponse:
+        # Input the database cannot hold (e.g. NUL in a query string): the client's fault.
+        log.info("database rejected input", extra={"error": str(exc.orig)[:200]})
+        return problem(422, "validation", "Invalid input", "a value cannot be stored or compared")
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
+        # A uniqueness race that passed the service's own check: someone else won.
+        log.info("integrity conflict", extra={"error": str(exc.orig)[:200]})
+        return problem(409, "conflict", "Conflict", "conflicts with existing data; retry or change it")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

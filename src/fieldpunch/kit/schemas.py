@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
@@ -18,10 +18,36 @@ Kind = Annotated[
 IdRef = Annotated[str, StringConstraints(min_length=1, max_length=40)]
 
 
+def _clean_text(value: Any) -> Any:
+    """Reject text no database can store: NUL (PostgreSQL) and lone surrogates (UTF-8)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("must be valid Unicode text") from None
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _clean_text(item)
+    elif isinstance(value, dict):
+        for k, item in value.items():
+            _clean_text(k)
+            _clean_text(item)
+    elif isinstance(value, BaseModel):
+        pass  # nested models validate themselves
+    return value
+
+
 class In(BaseModel):
     """Request bodies reject unknown fields, so a typo is an error, not silently ignored."""
 
     model_config = ConfigDict(extra="forbid", str_max_length=10_000)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _text(cls, value: Any) -> Any:
+        return _clean_text(value)
 
 
 class Out(BaseModel):

@@ -1,0 +1,3 @@
+from fieldpunch.cli import app
+
+app(prog_name="fieldpunch")

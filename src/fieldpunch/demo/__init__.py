@@ -1,0 +1,1 @@
+"""A believable demo company in Shanghai, seeded through the domain services."""

@@ -1,0 +1,89 @@
+"""Another organization's data is invisible: every id-bearing endpoint answers 404.
+
+The walk reads the live OpenAPI document, so each endpoint added later is walked too; a new
+kind of path id must be added to `foreign_ids` or this test fails and says so.
+"""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from tests.factories import Api, OrgKit
+from tests.keys import new_p256
+
+ID_PARAM = re.compile(r"\{(\w+)\}")
+
+
+async def _foreign_ids(other: OrgKit) -> dict[str, str]:
+    """One of every resource in the other organization, by path parameter name."""
+    team = await other.team("Rival team")
+    staff = await other.person("staff", team_id=team)
+    place = await other.admin.ok("post", "/places", 201, json={"name": "HQ", "location": {"lat": 31.2, "lon": 121.4}})
+    customer = await other.admin.ok("post", "/customers", 201, json={"name": "Client"})
+    device = await staff.ok("post", "/devices", 201, json={"public_key": new_p256()[1]})
+    key = await other.admin.ok("post", "/api-keys", 201, json={"name": "k", "scopes": ["users:read"]})
+    return {
+        "team_id": team,
+        "user_id": str(staff.user_id),
+        "place_id": place["id"],
+        "customer_id": customer["id"],
+        "device_id": device["id"],
+        "key_id": key["id"],
+    }
+
+
+async def test_every_endpoint_hides_other_orgs_ids(client: httpx.AsyncClient, org: OrgKit, other_org: OrgKit) -> None:
+    ids = await _foreign_ids(other_org)
+    spec = (await client.get("/openapi.json")).json()
+    walked = 0
+    for path, ops in spec["paths"].items():
+        params = ID_PARAM.findall(path)
+        if not params:
+            continue
+        missing = [p for p in params if p not in ids]
+        assert not missing, f"tenancy walk: add an id of the other org for {missing} ({path})"
+        url = ID_PARAM.sub(lambda m: ids[m.group(1)], path).removeprefix("/api/v1")
+        for method in ops:
+            kwargs = {"json": {}} if method in ("post", "patch", "put") else {}
+            r = await getattr(org.admin, method)(url, **kwargs)
+            assert r.status_code == 404, f"{method.upper()} {path} with a foreign id: {r.status_code} {r.text}"
+            assert r.headers["content-type"] == "application/problem+json"
+            walked += 1
+    assert walked >= 15
+    # Nothing was changed by the attempts.
+    assert (await other_org.admin.ok("get", f"/users/{ids['user_id']}"))["active"] is True
+    assert (await other_org.admin.ok("get", f"/devices/{ids['device_id']}"))["active"] is True
+
+
+async def test_lists_never_show_other_orgs_rows(org: OrgKit, other_org: OrgKit) -> None:
+    ids = set((await _foreign_ids(other_org)).values())
+    for path in ("/users", "/teams", "/places", "/customers", "/devices", "/api-keys"):
+        body = await org.admin.ok("get", path, params={"limit": 500})
+        assert not ids & {item["id"] for item in body["items"]}, path
+
+
+async def test_body_references_to_other_orgs_are_rejected(org: OrgKit, other_org: OrgKit) -> None:
+    ids = await _foreign_ids(other_org)
+    cases = [
+        ("/users", {"email": "x1@example.com", "name": "X", "role": "staff", "team_id": ids["team_id"]}, "team_id"),
+        ("/users", {"email": "x2@example.com", "name": "X", "role": "manager", "managed_team_ids": [ids["team_id"]]},
+         "managed_team_ids"),
+        ("/teams", {"name": "Sub", "parent_id": ids["team_id"]}, "parent_id"),
+        ("/customers", {"name": "C", "owner_id": ids["user_id"]}, "owner_id"),
+    ]
+    for path, body, field in cases:
+        r = await org.admin.post(path, json=body)
+        assert r.status_code == 422, (path, r.text)
+        assert r.json()["errors"][0]["loc"][1] == field
+    listed = await org.admin.ok("get", "/users", params={"q": "example.com", "limit": 500})
+    assert not {"x1@example.com", "x2@example.com"} & {u["email"] for u in listed["items"]}
+
+
+async def test_api_key_is_confined_to_its_org(client: httpx.AsyncClient, org: OrgKit, other_org: OrgKit) -> None:
+    ids = await _foreign_ids(other_org)
+    created = await org.admin.ok("post", "/api-keys", 201, json={"name": "all", "scopes": ["users:read", "teams:read"]})
+    key = Api(client, created["key"])
+    assert (await key.get(f"/users/{ids['user_id']}")).status_code == 404
+    assert (await key.get(f"/teams/{ids['team_id']}")).status_code == 404

@@ -1,0 +1,81 @@
+"""The `fieldpunch` command as an operator runs it: real processes, real HTTP."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+
+from tests.server import env_for, run, serving
+
+
+def test_create_org_then_token_me_and_crud_over_real_http(tmp_path: Path) -> None:
+    env = env_for(tmp_path)
+    made = run(["create-org", "--name", "Acme 上海", "--admin-email", "Boss@Acme.example.com",
+                "--admin-password", "s3cret-pass", "--timezone", "Asia/Shanghai"], env)
+    assert made.returncode == 0, made.stderr
+    ids = json.loads(made.stdout)
+    assert ids["org_id"].startswith("org_") and ids["admin_user_id"].startswith("usr_")
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0  # generated, private
+    with serving(["serve"], env) as (base, _):
+        assert httpx.get(f"{base}/readyz").json()["status"] == "ok"
+        tok = httpx.post(f"{base}/api/v1/auth/token", data={"username": "boss@acme.example.com", "password": "s3cret-pass"})
+        assert tok.status_code == 200, tok.text
+        h = {"Authorization": f"Bearer {tok.json()['access_token']}"}
+        me = httpx.get(f"{base}/api/v1/me", headers=h).json()
+        assert me["user_id"] == ids["admin_user_id"] and me["org"] == {"id": ids["org_id"], "name": "Acme 上海", "timezone": "Asia/Shanghai"}
+        team = httpx.post(f"{base}/api/v1/teams", headers=h, json={"name": "Field"})
+        assert team.status_code == 201
+        r = httpx.get(f"{base}/api/v1/teams/{team.json()['id']}", headers=h)
+        assert r.json()["name"] == "Field" and r.headers["x-request-id"]
+
+
+def test_create_org_rejects_bad_input_with_one_line(tmp_path: Path) -> None:
+    env = env_for(tmp_path)
+    r = run(["create-org", "--name", "A", "--admin-email", "not-an-email", "--admin-password", "s3cret-pass"], env)
+    assert r.returncode == 2 and "--admin-email" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    r = run(["create-org", "--name", "A", "--admin-email", "a@example.com", "--admin-password", "s3cret-pass",
+             "--timezone", "Mars/Olympus"], env)
+    assert r.returncode == 2 and "time zone" in r.stderr
+
+
+def test_bad_setting_stops_start_with_one_line_naming_it(tmp_path: Path) -> None:
+    for var, value in (("FIELDPUNCH_DATABASE_URL", "mysql://x"), ("FIELDPUNCH_ACCESS_TOKEN_TTL_S", "ten"),
+                       ("FIELDPUNCH_LOG_LEVEL", "loud"), ("FIELDPUNCH_SECRET_KEY", "short")):
+        r = run(["serve"], env_for(tmp_path, **{var: value}))
+        assert r.returncode == 2, (var, r.stderr)
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1 and var in lines[0], (var, r.stderr)
+
+
+def test_external_database_needs_a_secret(tmp_path: Path) -> None:
+    r = run(["migrate"], env_for(tmp_path, FIELDPUNCH_DATABASE_URL="postgresql://postgres@127.0.0.1/none"))
+    assert r.returncode == 2 and "FIELDPUNCH_SECRET_KEY" in r.stderr
+
+
+def test_env_file_is_read(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("FIELDPUNCH_LOG_LEVEL=verbose\n")
+    r = run(["migrate"], env_for(tmp_path / "data"), cwd=tmp_path)
+    assert r.returncode == 2 and "FIELDPUNCH_LOG_LEVEL" in r.stderr
+
+
+def test_structured_request_log(tmp_path: Path) -> None:
+    env = env_for(tmp_path)
+    with serving(["serve"], env) as (base, proc):
+        httpx.get(f"{base}/api/v1/me", headers={"X-Request-ID": "trace-42"})
+    err = proc.stderr.read() if proc.stderr else ""
+    lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    entry = next(e for e in lines if e.get("request_id") == "trace-42")
+    assert entry["status"] == 401 and entry["path"] == "/api/v1/me" and entry["latency_ms"] >= 0
+    assert {"org_id", "user_id", "method", "ts", "level"} <= entry.keys()
+
+
+def test_demo_seeds_a_company_once(tmp_path: Path) -> None:
+    env = env_for(tmp_path)
+    first = run(["demo", "--seed-only", "--employees", "12", "--customers", "40"], env)
+    assert first.returncode == 0, first.stderr
+    assert "admin@fieldpunch-demo.cn" in first.stdout and "40 customers" in first.stdout
+    again = run(["demo", "--seed-only"], env)  # found, not seeded twice
+    assert again.returncode == 0 and "40 customers" in again.stdout
+    assert (tmp_path / "demo" / "fieldpunch.sqlite3").exists()

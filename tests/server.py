@@ -1,0 +1,69 @@
+"""Run the real `fieldpunch` command as a separate process for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+FIELDPUNCH = [sys.executable, "-m", "fieldpunch"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def env_for(data_dir: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FIELDPUNCH_")}
+    env["FIELDPUNCH_DATA_DIR"] = str(data_dir)
+    env.update(extra)
+    return env
+
+
+def run(
+    args: list[str], env: dict[str, str], timeout: float = 120, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*FIELDPUNCH, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+@contextmanager
+def serving(args: list[str], env: dict[str, str], ready_timeout: float = 60) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """Start `fieldpunch <args> --port P`, wait until /healthz answers, stop it afterwards."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [*FIELDPUNCH, *args, "--port", str(port)], env=env, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + ready_timeout
+    try:
+        while True:
+            if proc.poll() is not None:
+                raise AssertionError(f"server exited {proc.returncode}: {proc.stderr.read() if proc.stderr else ''}")
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+                # Polling the port the server is opening: a readiness check, not a sleep for sync.
+                time.sleep(0.05)
+        yield base, proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
