@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -33,24 +34,47 @@ def run(
     args: list[str], env: dict[str, str], timeout: float = 120, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*FIELDPUNCH, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
+        [*FIELDPUNCH, *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
+
+
+@dataclass
+class Served:
+    base: str
+    proc: subprocess.Popen[bytes]
+    log: Path
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
 
 
 @contextmanager
-def serving(args: list[str], env: dict[str, str], ready_timeout: float = 60) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    """Start `fieldpunch <args> --port P`, wait until /healthz answers, stop it afterwards."""
+def serving(
+    args: list[str], env: dict[str, str], log: Path, ready_timeout: float = 60
+) -> Iterator[Served]:
+    """Start `fieldpunch <args> --port P`, wait until /healthz answers, stop it afterwards.
+
+    Output goes to a file, never an unread pipe: a full pipe would block the server's logging.
+    """
     port = free_port()
-    proc = subprocess.Popen(
-        [*FIELDPUNCH, *args, "--port", str(port)], env=env, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [*FIELDPUNCH, *args, "--port", str(port)], env=env, stdout=out, stderr=out
+        )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + ready_timeout
     try:
         while True:
             if proc.poll() is not None:
-                raise AssertionError(f"server exited {proc.returncode}: {proc.stderr.read() if proc.stderr else ''}")
+                raise AssertionError(
+                    f"server exited {proc.returncode}: {log.read_text(errors='replace')}"
+                )
             try:
                 if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
                     break
@@ -59,7 +83,7 @@ def serving(args: list[str], env: dict[str, str], ready_timeout: float = 60) -> 
                     raise
                 # Polling the port the server is opening: a readiness check, not a sleep for sync.
                 time.sleep(0.05)
-        yield base, proc
+        yield Served(base, proc, log)
     finally:
         proc.terminate()
         try:

@@ -122,8 +122,6 @@ def create_org(
         finally:
             await db.dispose()
 
-    if not name.strip():
-        raise _fail("--name: must not be empty", 2)
     try:
         result = asyncio.run(run())
     except ValidationError as exc:
@@ -133,7 +131,7 @@ def create_org(
         )
         raise _fail(f"{field}: {err['msg']}", 2) from None
     except ProblemError as exc:
-        raise _fail(exc.detail, 2) from None
+        raise _fail(f"--{exc.detail}", 2) from None
     typer.echo(json.dumps(result))
 
 
@@ -199,7 +197,7 @@ def demo(
     info = asyncio.run(run())
     base_url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"  # noqa: S104
     typer.echo(f"\nfieldpunch demo: {info.org_name}")
-    counts = f"{info.teams} teams, {info.staff} people, {info.places} places"
+    counts = f"{info.teams} teams, {info.staff} field staff, {info.places} places"
     typer.echo(f"  {counts}, {info.customers} customers")
     typer.echo(f"  API docs:  {base_url}/docs")
     typer.echo(f"  API:       {base_url}/api/v1")

@@ -16,10 +16,19 @@ async def test_enrol_list_revoke(org: OrgKit) -> None:
     team = await org.team("Field")
     staff = await org.person("staff", team_id=team)
     _, public = new_p256()
-    dev = await staff.ok("post", "/devices", 201, json={"public_key": public, "platform": "android", "label": "Mi 14"})
-    assert dev["id"].startswith("dev_") and dev["user_id"] == staff.user_id and dev["active"] is True
+    dev = await staff.ok(
+        "post",
+        "/devices",
+        201,
+        json={"public_key": public, "platform": "android", "label": "Mi 14"},
+    )
+    assert (
+        dev["id"].startswith("dev_") and dev["user_id"] == staff.user_id and dev["active"] is True
+    )
     # The same key again is the same device (a retried enrolment is harmless).
-    again = await staff.ok("post", "/devices", 200, json={"public_key": public, "platform": "android"})
+    again = await staff.ok(
+        "post", "/devices", 200, json={"public_key": public, "platform": "android"}
+    )
     assert again["id"] == dev["id"]
     # Nobody else can claim that key.
     other = await org.person("staff", team_id=team)
@@ -32,7 +41,9 @@ async def test_enrol_list_revoke(org: OrgKit) -> None:
     await manager.ok("delete", f"/devices/{dev['id']}", 204)
     revoked = await staff.ok("get", f"/devices/{dev['id']}")
     assert revoked["active"] is False and revoked["revoked_at"]
-    assert [d["id"] for d in (await staff.ok("get", "/devices", params={"active": "false"}))["items"]] == [dev["id"]]
+    assert [
+        d["id"] for d in (await staff.ok("get", "/devices", params={"active": "false"}))["items"]
+    ] == [dev["id"]]
     # After revocation the key may be enrolled anew (a fresh device id).
     fresh = await staff.ok("post", "/devices", 201, json={"public_key": public})
     assert fresh["id"] != dev["id"]
@@ -53,6 +64,8 @@ async def test_only_p256_spki_keys(org: OrgKit) -> None:
 async def test_api_key_cannot_enrol(client, org: OrgKit) -> None:
     from tests.factories import Api
 
-    key = await org.admin.ok("post", "/api-keys", 201, json={"name": "k", "scopes": ["devices:write"]})
+    key = await org.admin.ok(
+        "post", "/api-keys", 201, json={"name": "k", "scopes": ["devices:write"]}
+    )
     r = await Api(client, key["key"]).post("/devices", json={"public_key": new_p256()[1]})
     assert r.status_code == 403

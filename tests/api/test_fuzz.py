@@ -31,12 +31,26 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str
         env = env_for(tmp_path, **extra)
         if url:
             assert run(["migrate"], env).returncode == 0
-        made = run(["create-org", "--name", "Fuzz", "--admin-email", "fuzz@example.com", "--admin-password",
-                    "fuzz-password"], env)
+        made = run(
+            [
+                "create-org",
+                "--name",
+                "Fuzz",
+                "--admin-email",
+                "fuzz@example.com",
+                "--admin-password",
+                "fuzz-password",
+            ],
+            env,
+        )
         assert made.returncode == 0, made.stderr
         json.loads(made.stdout)
-        with serving(["serve"], env) as (base, _):
-            tok = httpx.post(f"{base}/api/v1/auth/token", data={"username": "fuzz@example.com", "password": "fuzz-password"})
+        with serving(["serve"], env, tmp_path / "server.log") as served:
+            base = served.base
+            tok = httpx.post(
+                f"{base}/api/v1/auth/token",
+                data={"username": "fuzz@example.com", "password": "fuzz-password"},
+            )
             yield base, {"Authorization": f"Bearer {tok.json()['access_token']}"}
 
 
@@ -55,16 +69,23 @@ def test_no_server_errors(server: tuple[str, dict[str, str]]) -> None:
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 25
     for operation in operations:
-        strategy = st.one_of(operation.as_strategy(), operation.as_strategy(generation_mode=schemathesis.GenerationMode.NEGATIVE))
+        strategy = st.one_of(
+            operation.as_strategy(),
+            operation.as_strategy(generation_mode=schemathesis.GenerationMode.NEGATIVE),
+        )
 
-        @settings(max_examples=EXAMPLES, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
         @given(case=strategy)
         def check(case: schemathesis.Case) -> None:
             response = case.call(base_url=base, headers=auth)
             if response.status_code >= 500:
-                failures.append(f"{case.method} {case.formatted_path}: {response.status_code} {response.text[:200]}\n"
-                                f"  {case.as_curl_command()}")
+                what = f"{case.method} {case.formatted_path}: {response.status_code}"
+                failures.append(f"{what} {response.text[:200]}\n  {case.as_curl_command()}")
             elif response.status_code >= 400:
                 content_type = response.headers.get("content-type") or [""]
                 assert content_type[0] == "application/problem+json", case.as_curl_command()

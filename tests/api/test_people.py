@@ -9,15 +9,25 @@ async def test_user_crud_round_trip(org: OrgKit) -> None:
     team = await org.team("Sales")
     email = unique_email("Li.Na").upper()
     created = await org.admin.ok(
-        "post", "/users", 201,
-        json={"email": email, "name": "李娜", "role": "staff", "team_id": team, "phone": "+86 138 0000 0000",
-              "employee_no": "E-001"},
+        "post",
+        "/users",
+        201,
+        json={
+            "email": email,
+            "name": "李娜",
+            "role": "staff",
+            "team_id": team,
+            "phone": "+86 138 0000 0000",
+            "employee_no": "E-001",
+        },
     )
     assert created["email"] == email.lower()  # emails are case-insensitive logins
     assert created["id"].startswith("usr_") and created["active"] is True
     got = await org.admin.ok("get", f"/users/{created['id']}")
     assert got == created
-    patched = await org.admin.ok("patch", f"/users/{created['id']}", json={"name": "李娜娜", "phone": None})
+    patched = await org.admin.ok(
+        "patch", f"/users/{created['id']}", json={"name": "李娜娜", "phone": None}
+    )
     assert patched["name"] == "李娜娜" and patched["phone"] is None and patched["team_id"] == team
     r = await org.admin.patch(f"/users/{created['id']}", json={"name": None})
     assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["body", "name"]
@@ -25,10 +35,18 @@ async def test_user_crud_round_trip(org: OrgKit) -> None:
 
 async def test_duplicate_email_and_employee_no_conflict(org: OrgKit) -> None:
     email = unique_email("dup")
-    await org.admin.ok("post", "/users", 201, json={"email": email, "name": "A", "role": "staff", "employee_no": "7"})
+    await org.admin.ok(
+        "post",
+        "/users",
+        201,
+        json={"email": email, "name": "A", "role": "staff", "employee_no": "7"},
+    )
     r = await org.admin.post("/users", json={"email": email, "name": "B", "role": "staff"})
     assert r.status_code == 409 and r.json()["errors"][0]["loc"] == ["body", "email"]
-    r = await org.admin.post("/users", json={"email": unique_email("x"), "name": "B", "role": "staff", "employee_no": "7"})
+    r = await org.admin.post(
+        "/users",
+        json={"email": unique_email("x"), "name": "B", "role": "staff", "employee_no": "7"},
+    )
     assert r.status_code == 409
 
 
@@ -37,19 +55,30 @@ async def test_bad_input_names_the_field(org: OrgKit) -> None:
     assert r.status_code == 422
     body = r.json()
     assert body["type"] == "/problems/validation" and body["title"] and body["detail"]
-    assert {tuple(e["loc"]) for e in body["errors"]} == {("body", "email"), ("body", "name"), ("body", "role")}
-    r = await org.admin.post("/users", json={"email": "a@example.com", "name": "x", "role": "staff", "colour": "red"})
+    assert {tuple(e["loc"]) for e in body["errors"]} == {
+        ("body", "email"),
+        ("body", "name"),
+        ("body", "role"),
+    }
+    r = await org.admin.post(
+        "/users", json={"email": "a@example.com", "name": "x", "role": "staff", "colour": "red"}
+    )
     assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["body", "colour"]
-    r = await org.admin.post("/users", json={"email": "a@example.com", "name": "x\x00y", "role": "staff"})
+    r = await org.admin.post(
+        "/users", json={"email": "a@example.com", "name": "x\x00y", "role": "staff"}
+    )
     assert r.status_code == 422
-    r = await org.admin.post("/users", content=b"{not json", headers={"content-type": "application/json"})
+    r = await org.admin.post(
+        "/users", content=b"{not json", headers={"content-type": "application/json"}
+    )
     assert r.status_code == 422
 
 
 async def test_managed_teams_only_for_managers(org: OrgKit) -> None:
     team = await org.team("Ops")
     r = await org.admin.post(
-        "/users", json={"email": unique_email("s"), "name": "S", "role": "staff", "managed_team_ids": [team]}
+        "/users",
+        json={"email": unique_email("s"), "name": "S", "role": "staff", "managed_team_ids": [team]},
     )
     assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["body", "managed_team_ids"]
 
@@ -104,18 +133,33 @@ async def test_visibility_staff_manager_admin(org: OrgKit) -> None:
     assert teams == {sales, east}
     assert (await other_manager.get(f"/users/{in_east.user_id}")).status_code == 404
     # Admins see everyone.
-    assert {in_service.user_id, in_east.user_id} <= ids(await org.admin.ok("get", "/users", params={"limit": 500}))
+    assert {in_service.user_id, in_east.user_id} <= ids(
+        await org.admin.ok("get", "/users", params={"limit": 500})
+    )
     # Only admins change people and teams.
     assert (await manager.post("/teams", json={"name": "Mine"})).status_code == 403
     assert (await manager.patch(f"/users/{in_east.user_id}", json={"name": "x"})).status_code == 403
-    assert (await in_east.patch(f"/users/{in_east.user_id}", json={"role": "admin"})).status_code == 403
+    assert (
+        await in_east.patch(f"/users/{in_east.user_id}", json={"role": "admin"})
+    ).status_code == 403
 
 
 async def test_user_filters_and_pagination(org: OrgKit) -> None:
     team = await org.team("Field")
     made = [
-        (await org.admin.ok("post", "/users", 201, json={"email": unique_email(f"p{i}"), "name": f"Person {i}",
-                                                         "role": "staff", "team_id": team}))["id"]
+        (
+            await org.admin.ok(
+                "post",
+                "/users",
+                201,
+                json={
+                    "email": unique_email(f"p{i}"),
+                    "name": f"Person {i}",
+                    "role": "staff",
+                    "team_id": team,
+                },
+            )
+        )["id"]
         for i in range(7)
     ]
     seen: list[str] = []

@@ -12,13 +12,25 @@ LUJIAZUI = (31.2397, 121.4998)  # WGS-84 (lat, lon)
 
 
 def square(lat: float, lon: float, d: float = 0.001) -> dict:
-    ring = [[lon - d, lat - d], [lon + d, lat - d], [lon + d, lat + d], [lon - d, lat + d], [lon - d, lat - d]]
+    ring = [
+        [lon - d, lat - d],
+        [lon + d, lat - d],
+        [lon + d, lat + d],
+        [lon - d, lat + d],
+        [lon - d, lat - d],
+    ]
     return {"type": "Polygon", "coordinates": [ring]}
 
 
 async def test_place_crud_wgs84(org: OrgKit) -> None:
-    body = {"name": "HQ", "location": {"lat": LUJIAZUI[0], "lon": LUJIAZUI[1]}, "radius_m": 150,
-            "wifi_bssids": ["A4-5E-60-C1-22-01"], "kind": "office", "address": "世纪大道100号"}
+    body = {
+        "name": "HQ",
+        "location": {"lat": LUJIAZUI[0], "lon": LUJIAZUI[1]},
+        "radius_m": 150,
+        "wifi_bssids": ["A4-5E-60-C1-22-01"],
+        "kind": "office",
+        "address": "世纪大道100号",
+    }
     place = await org.admin.ok("post", "/places", 201, json=body)
     assert place["id"].startswith("plc_")
     assert place["location"] == {"lat": LUJIAZUI[0], "lon": LUJIAZUI[1], "crs": "wgs84"}
@@ -34,7 +46,10 @@ async def test_place_crud_wgs84(org: OrgKit) -> None:
 async def test_place_in_gcj02_is_stored_in_wgs84(org: OrgKit) -> None:
     glon, glat = wgs84_to_gcj02(LUJIAZUI[1], LUJIAZUI[0])
     place = await org.admin.ok(
-        "post", "/places", 201, json={"name": "AMap pin", "location": {"lat": glat, "lon": glon, "crs": "gcj02"}}
+        "post",
+        "/places",
+        201,
+        json={"name": "AMap pin", "location": {"lat": glat, "lon": glon, "crs": "gcj02"}},
     )
     # The answer speaks the client's CRS back ...
     assert place["location"]["crs"] == "gcj02"
@@ -45,15 +60,24 @@ async def test_place_in_gcj02_is_stored_in_wgs84(org: OrgKit) -> None:
     assert haversine_m(*LUJIAZUI, stored["location"]["lat"], stored["location"]["lon"]) < 0.5
     bd = await org.admin.ok("get", f"/places/{place['id']}", params={"crs": "bd09"})
     assert bd["location"]["crs"] == "bd09"
-    assert haversine_m(*LUJIAZUI, bd["location"]["lat"], bd["location"]["lon"]) > 500  # BD-09 is far off
+    assert (
+        haversine_m(*LUJIAZUI, bd["location"]["lat"], bd["location"]["lon"]) > 500
+    )  # BD-09 is far off
     assert (await org.admin.get("/places", params={"crs": "mercator"})).status_code == 422
 
 
 async def test_polygon_follows_location_crs(org: OrgKit) -> None:
     glon, glat = wgs84_to_gcj02(LUJIAZUI[1], LUJIAZUI[0])
     place = await org.admin.ok(
-        "post", "/places", 201, params={"crs": "wgs84"},
-        json={"name": "Campus", "location": {"lat": glat, "lon": glon, "crs": "gcj02"}, "polygon": square(glat, glon)},
+        "post",
+        "/places",
+        201,
+        params={"crs": "wgs84"},
+        json={
+            "name": "Campus",
+            "location": {"lat": glat, "lon": glon, "crs": "gcj02"},
+            "polygon": square(glat, glon),
+        },
     )
     ring = place["polygon"]["coordinates"][0]
     # Converted from GCJ-02: the polygon now surrounds the true (WGS-84) point.
@@ -72,13 +96,16 @@ async def test_polygon_follows_location_crs(org: OrgKit) -> None:
     ],
 )
 async def test_bad_polygons_are_422(org: OrgKit, polygon: dict, why: str) -> None:
-    r = await org.admin.post("/places", json={"name": "x", "location": {"lat": 1, "lon": 1}, "polygon": polygon})
+    r = await org.admin.post(
+        "/places", json={"name": "x", "location": {"lat": 1, "lon": 1}, "polygon": polygon}
+    )
     assert r.status_code == 422, why
     assert r.json()["errors"][0]["loc"][:2] == ["body", "polygon"]
 
 
 @pytest.mark.parametrize(
-    "location", [{"lat": 91, "lon": 0}, {"lat": 0, "lon": -181}, {"lat": "NaN", "lon": 0}, {"lat": 1}]
+    "location",
+    [{"lat": 91, "lon": 0}, {"lat": 0, "lon": -181}, {"lat": "NaN", "lon": 0}, {"lat": 1}],
 )
 async def test_bad_locations_are_422(org: OrgKit, location: dict) -> None:
     r = await org.admin.post("/places", json={"name": "x", "location": location})
@@ -91,18 +118,27 @@ async def test_customer_crud_filters_and_permissions(org: OrgKit) -> None:
     manager = await org.person("manager", team_id=team, managed_team_ids=[team])
     staff = await org.person("staff", team_id=team)
     body = {
-        "name": "上海恒丰五金有限公司", "address": "南京西路1266号",
-        "location": {"lat": 31.2285, "lon": 121.4532}, "radius_m": 120,
-        "owner_id": staff.user_id, "tags": ["重点客户", "零售"], "status": "active",
+        "name": "上海恒丰五金有限公司",
+        "address": "南京西路1266号",
+        "location": {"lat": 31.2285, "lon": 121.4532},
+        "radius_m": 120,
+        "owner_id": staff.user_id,
+        "tags": ["重点客户", "零售"],
+        "status": "active",
         "contacts": [{"name": "王经理", "title": "采购", "phone": "13800000000"}],
     }
     made = await manager.ok("post", "/customers", 201, json=body)  # managers run customers
     assert made["id"].startswith("cus_") and made["contacts"][0]["name"] == "王经理"
-    lead = await org.admin.ok("post", "/customers", 201, json={"name": "Lead Co", "status": "lead", "tags": ["零售"]})
+    lead = await org.admin.ok(
+        "post", "/customers", 201, json={"name": "Lead Co", "status": "lead", "tags": ["零售"]}
+    )
     assert lead["location"] is None
     assert (await staff.post("/customers", json={"name": "Mine"})).status_code == 403
     # Staff can read customers (to check in at them).
-    assert {c["id"] for c in (await staff.ok("get", "/customers"))["items"]} == {made["id"], lead["id"]}
+    assert {c["id"] for c in (await staff.ok("get", "/customers"))["items"]} == {
+        made["id"],
+        lead["id"],
+    }
 
     async def ids(**params: str) -> set[str]:
         return {c["id"] for c in (await org.admin.ok("get", "/customers", params=params))["items"]}
@@ -115,13 +151,19 @@ async def test_customer_crud_filters_and_permissions(org: OrgKit) -> None:
     assert await ids(q="lead") == {lead["id"]}
     page = await org.admin.ok("get", "/customers", params={"tag": "零售", "limit": 1})
     assert len(page["items"]) == 1 and page["next_cursor"]
-    rest = await org.admin.ok("get", "/customers", params={"tag": "零售", "limit": 1, "cursor": page["next_cursor"]})
-    assert {page["items"][0]["id"], rest["items"][0]["id"]} == {made["id"], lead["id"]} and rest["next_cursor"] is None
+    rest = await org.admin.ok(
+        "get", "/customers", params={"tag": "零售", "limit": 1, "cursor": page["next_cursor"]}
+    )
+    assert {page["items"][0]["id"], rest["items"][0]["id"]} == {made["id"], lead["id"]} and rest[
+        "next_cursor"
+    ] is None
 
     r = await org.admin.patch(f"/customers/{lead['id']}", json={"polygon": square(31.2, 121.4)})
     assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["body", "polygon"]
     moved = await org.admin.ok(
-        "patch", f"/customers/{lead['id']}", json={"location": {"lat": 31.2, "lon": 121.4}, "polygon": square(31.2, 121.4)}
+        "patch",
+        f"/customers/{lead['id']}",
+        json={"location": {"lat": 31.2, "lon": 121.4}, "polygon": square(31.2, 121.4)},
     )
     assert moved["polygon"]["type"] == "Polygon"
     await org.admin.ok("delete", f"/customers/{lead['id']}", 204)
@@ -129,6 +171,8 @@ async def test_customer_crud_filters_and_permissions(org: OrgKit) -> None:
 
 
 async def test_customer_contacts_validated(org: OrgKit) -> None:
-    r = await org.admin.post("/customers", json={"name": "C", "contacts": [{"name": "A", "email": "nope"}]})
+    r = await org.admin.post(
+        "/customers", json={"name": "C", "contacts": [{"name": "A", "email": "nope"}]}
+    )
     assert r.status_code == 422
     assert r.json()["errors"][0]["loc"][:4] == ["body", "contacts", 0, "email"]

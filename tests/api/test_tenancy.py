@@ -20,10 +20,14 @@ async def _foreign_ids(other: OrgKit) -> dict[str, str]:
     """One of every resource in the other organization, by path parameter name."""
     team = await other.team("Rival team")
     staff = await other.person("staff", team_id=team)
-    place = await other.admin.ok("post", "/places", 201, json={"name": "HQ", "location": {"lat": 31.2, "lon": 121.4}})
+    place = await other.admin.ok(
+        "post", "/places", 201, json={"name": "HQ", "location": {"lat": 31.2, "lon": 121.4}}
+    )
     customer = await other.admin.ok("post", "/customers", 201, json={"name": "Client"})
     device = await staff.ok("post", "/devices", 201, json={"public_key": new_p256()[1]})
-    key = await other.admin.ok("post", "/api-keys", 201, json={"name": "k", "scopes": ["users:read"]})
+    key = await other.admin.ok(
+        "post", "/api-keys", 201, json={"name": "k", "scopes": ["users:read"]}
+    )
     return {
         "team_id": team,
         "user_id": str(staff.user_id),
@@ -34,7 +38,9 @@ async def _foreign_ids(other: OrgKit) -> dict[str, str]:
     }
 
 
-async def test_every_endpoint_hides_other_orgs_ids(client: httpx.AsyncClient, org: OrgKit, other_org: OrgKit) -> None:
+async def test_every_endpoint_hides_other_orgs_ids(
+    client: httpx.AsyncClient, org: OrgKit, other_org: OrgKit
+) -> None:
     ids = await _foreign_ids(other_org)
     spec = (await client.get("/openapi.json")).json()
     walked = 0
@@ -48,7 +54,9 @@ async def test_every_endpoint_hides_other_orgs_ids(client: httpx.AsyncClient, or
         for method in ops:
             kwargs = {"json": {}} if method in ("post", "patch", "put") else {}
             r = await getattr(org.admin, method)(url, **kwargs)
-            assert r.status_code == 404, f"{method.upper()} {path} with a foreign id: {r.status_code} {r.text}"
+            assert r.status_code == 404, (
+                f"{method.upper()} {path} with a foreign id: {r.status_code} {r.text}"
+            )
             assert r.headers["content-type"] == "application/problem+json"
             walked += 1
     assert walked >= 15
@@ -67,9 +75,21 @@ async def test_lists_never_show_other_orgs_rows(org: OrgKit, other_org: OrgKit) 
 async def test_body_references_to_other_orgs_are_rejected(org: OrgKit, other_org: OrgKit) -> None:
     ids = await _foreign_ids(other_org)
     cases = [
-        ("/users", {"email": "x1@example.com", "name": "X", "role": "staff", "team_id": ids["team_id"]}, "team_id"),
-        ("/users", {"email": "x2@example.com", "name": "X", "role": "manager", "managed_team_ids": [ids["team_id"]]},
-         "managed_team_ids"),
+        (
+            "/users",
+            {"email": "x1@example.com", "name": "X", "role": "staff", "team_id": ids["team_id"]},
+            "team_id",
+        ),
+        (
+            "/users",
+            {
+                "email": "x2@example.com",
+                "name": "X",
+                "role": "manager",
+                "managed_team_ids": [ids["team_id"]],
+            },
+            "managed_team_ids",
+        ),
         ("/teams", {"name": "Sub", "parent_id": ids["team_id"]}, "parent_id"),
         ("/customers", {"name": "C", "owner_id": ids["user_id"]}, "owner_id"),
     ]
@@ -81,9 +101,13 @@ async def test_body_references_to_other_orgs_are_rejected(org: OrgKit, other_org
     assert not {"x1@example.com", "x2@example.com"} & {u["email"] for u in listed["items"]}
 
 
-async def test_api_key_is_confined_to_its_org(client: httpx.AsyncClient, org: OrgKit, other_org: OrgKit) -> None:
+async def test_api_key_is_confined_to_its_org(
+    client: httpx.AsyncClient, org: OrgKit, other_org: OrgKit
+) -> None:
     ids = await _foreign_ids(other_org)
-    created = await org.admin.ok("post", "/api-keys", 201, json={"name": "all", "scopes": ["users:read", "teams:read"]})
+    created = await org.admin.ok(
+        "post", "/api-keys", 201, json={"name": "all", "scopes": ["users:read", "teams:read"]}
+    )
     key = Api(client, created["key"])
     assert (await key.get(f"/users/{ids['user_id']}")).status_code == 404
     assert (await key.get(f"/teams/{ids['team_id']}")).status_code == 404

@@ -12,19 +12,39 @@ from tests.server import env_for, run, serving
 
 def test_create_org_then_token_me_and_crud_over_real_http(tmp_path: Path) -> None:
     env = env_for(tmp_path)
-    made = run(["create-org", "--name", "Acme 上海", "--admin-email", "Boss@Acme.example.com",
-                "--admin-password", "s3cret-pass", "--timezone", "Asia/Shanghai"], env)
+    made = run(
+        [
+            "create-org",
+            "--name",
+            "Acme 上海",
+            "--admin-email",
+            "Boss@Acme.example.com",
+            "--admin-password",
+            "s3cret-pass",
+            "--timezone",
+            "Asia/Shanghai",
+        ],
+        env,
+    )
     assert made.returncode == 0, made.stderr
     ids = json.loads(made.stdout)
     assert ids["org_id"].startswith("org_") and ids["admin_user_id"].startswith("usr_")
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0  # generated, private
-    with serving(["serve"], env) as (base, _):
+    with serving(["serve"], env, tmp_path / "server.log") as served:
+        base = served.base
         assert httpx.get(f"{base}/readyz").json()["status"] == "ok"
-        tok = httpx.post(f"{base}/api/v1/auth/token", data={"username": "boss@acme.example.com", "password": "s3cret-pass"})
+        tok = httpx.post(
+            f"{base}/api/v1/auth/token",
+            data={"username": "boss@acme.example.com", "password": "s3cret-pass"},
+        )
         assert tok.status_code == 200, tok.text
         h = {"Authorization": f"Bearer {tok.json()['access_token']}"}
         me = httpx.get(f"{base}/api/v1/me", headers=h).json()
-        assert me["user_id"] == ids["admin_user_id"] and me["org"] == {"id": ids["org_id"], "name": "Acme 上海", "timezone": "Asia/Shanghai"}
+        assert me["user_id"] == ids["admin_user_id"] and me["org"] == {
+            "id": ids["org_id"],
+            "name": "Acme 上海",
+            "timezone": "Asia/Shanghai",
+        }
         team = httpx.post(f"{base}/api/v1/teams", headers=h, json={"name": "Field"})
         assert team.status_code == 201
         r = httpx.get(f"{base}/api/v1/teams/{team.json()['id']}", headers=h)
@@ -33,16 +53,47 @@ def test_create_org_then_token_me_and_crud_over_real_http(tmp_path: Path) -> Non
 
 def test_create_org_rejects_bad_input_with_one_line(tmp_path: Path) -> None:
     env = env_for(tmp_path)
-    r = run(["create-org", "--name", "A", "--admin-email", "not-an-email", "--admin-password", "s3cret-pass"], env)
-    assert r.returncode == 2 and "--admin-email" in r.stderr and len(r.stderr.strip().splitlines()) == 1
-    r = run(["create-org", "--name", "A", "--admin-email", "a@example.com", "--admin-password", "s3cret-pass",
-             "--timezone", "Mars/Olympus"], env)
+    r = run(
+        [
+            "create-org",
+            "--name",
+            "A",
+            "--admin-email",
+            "not-an-email",
+            "--admin-password",
+            "s3cret-pass",
+        ],
+        env,
+    )
+    assert (
+        r.returncode == 2
+        and "--admin-email" in r.stderr
+        and len(r.stderr.strip().splitlines()) == 1
+    )
+    r = run(
+        [
+            "create-org",
+            "--name",
+            "A",
+            "--admin-email",
+            "a@example.com",
+            "--admin-password",
+            "s3cret-pass",
+            "--timezone",
+            "Mars/Olympus",
+        ],
+        env,
+    )
     assert r.returncode == 2 and "time zone" in r.stderr
 
 
 def test_bad_setting_stops_start_with_one_line_naming_it(tmp_path: Path) -> None:
-    for var, value in (("FIELDPUNCH_DATABASE_URL", "mysql://x"), ("FIELDPUNCH_ACCESS_TOKEN_TTL_S", "ten"),
-                       ("FIELDPUNCH_LOG_LEVEL", "loud"), ("FIELDPUNCH_SECRET_KEY", "short")):
+    for var, value in (
+        ("FIELDPUNCH_DATABASE_URL", "mysql://x"),
+        ("FIELDPUNCH_ACCESS_TOKEN_TTL_S", "ten"),
+        ("FIELDPUNCH_LOG_LEVEL", "loud"),
+        ("FIELDPUNCH_SECRET_KEY", "short"),
+    ):
         r = run(["serve"], env_for(tmp_path, **{var: value}))
         assert r.returncode == 2, (var, r.stderr)
         lines = r.stderr.strip().splitlines()
@@ -50,7 +101,10 @@ def test_bad_setting_stops_start_with_one_line_naming_it(tmp_path: Path) -> None
 
 
 def test_external_database_needs_a_secret(tmp_path: Path) -> None:
-    r = run(["migrate"], env_for(tmp_path, FIELDPUNCH_DATABASE_URL="postgresql://postgres@127.0.0.1/none"))
+    r = run(
+        ["migrate"],
+        env_for(tmp_path, FIELDPUNCH_DATABASE_URL="postgresql://postgres@127.0.0.1/none"),
+    )
     assert r.returncode == 2 and "FIELDPUNCH_SECRET_KEY" in r.stderr
 
 
@@ -62,9 +116,9 @@ def test_env_file_is_read(tmp_path: Path) -> None:
 
 def test_structured_request_log(tmp_path: Path) -> None:
     env = env_for(tmp_path)
-    with serving(["serve"], env) as (base, proc):
-        httpx.get(f"{base}/api/v1/me", headers={"X-Request-ID": "trace-42"})
-    err = proc.stderr.read() if proc.stderr else ""
+    with serving(["serve"], env, tmp_path / "server.log") as served:
+        httpx.get(f"{served.base}/api/v1/me", headers={"X-Request-ID": "trace-42"})
+    err = served.log_text()  # after the server stopped: every line is flushed
     lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
     entry = next(e for e in lines if e.get("request_id") == "trace-42")
     assert entry["status"] == 401 and entry["path"] == "/api/v1/me" and entry["latency_ms"] >= 0

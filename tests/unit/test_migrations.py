@@ -21,10 +21,13 @@ async def _diff_and_tables(url: str) -> tuple[list[object], set[str], set[str]]:
     engine = create_async_engine(url)
     try:
         async with engine.connect() as conn:
-            def inspect_sync(c):  # noqa: ANN001, ANN202
+
+            def inspect_sync(c):
                 ctx = MigrationContext.configure(c, opts={"compare_type": True})
-                return compare_metadata(ctx, Base.metadata), set(inspect(c).get_table_names()), set(
-                    ctx.get_current_heads()
+                return (
+                    compare_metadata(ctx, Base.metadata),
+                    set(inspect(c).get_table_names()),
+                    set(ctx.get_current_heads()),
                 )
 
             return await conn.run_sync(inspect_sync)

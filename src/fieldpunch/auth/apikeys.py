@@ -1,4 +1,4 @@
-"""API key tokens: `fpk_<key id>_<secret>`; only a SHA-256 of the secret is stored.
+"""API key tokens: `fpk_<key id>.<secret>`; only a SHA-256 of the secret is stored.
 
 The secret has 256 bits of entropy, so a fast hash is safe and keeps lookups cheap.
 """

@@ -123,7 +123,9 @@ def install(app: FastAPI) -> None:
     async def _integrity(_: Request, exc: IntegrityError) -> JSONResponse:
         # A uniqueness race that passed the service's own check: someone else won.
         log.info("integrity conflict", extra={"error": str(exc.orig)[:200]})
-        return problem(409, "conflict", "Conflict", "conflicts with existing data; retry or change it")
+        return problem(
+            409, "conflict", "Conflict", "conflicts with existing data; retry or change it"
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

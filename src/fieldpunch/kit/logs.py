@@ -12,7 +12,11 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-_RESERVED = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
+_RESERVED = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
+    "message",
+    "asctime",
+    "color_message",  # the last is uvicorn's ANSI-coloured duplicate
+}
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._\-]{1,64}")
 access = logging.getLogger("fieldpunch.access")
 

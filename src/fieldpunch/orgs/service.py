@@ -33,6 +33,8 @@ async def create_org(
     admin_name: str = "Administrator",
 ) -> NewOrg:
     """An organization with its first admin (validated like any API input)."""
+    if not 1 <= len(name.strip()) <= 200:
+        raise Invalid(["name"], "must be 1 to 200 characters")
     try:
         check_zone(timezone)
     except ValueError as exc:

@@ -71,10 +71,13 @@ async def _employee_no_free(
         )
 
 
-async def _set_managed(session: AsyncSession, user: User, team_ids: list[str]) -> None:
+async def _set_managed(
+    session: AsyncSession, user: User, team_ids: list[str], *, new: bool = False
+) -> None:
     for i, team_id in enumerate(dict.fromkeys(team_ids)):
         await ref_scoped(session, Team, user.org_id, team_id, ["body", "managed_team_ids", i])
-    await session.execute(delete(ManagedTeam).where(ManagedTeam.user_id == user.id))
+    if not new:
+        await session.execute(delete(ManagedTeam).where(ManagedTeam.user_id == user.id))
     session.add_all(
         ManagedTeam(user_id=user.id, team_id=t, org_id=user.org_id) for t in dict.fromkeys(team_ids)
     )
@@ -104,9 +107,9 @@ async def create(session: AsyncSession, p: Principal, body: UserCreate) -> UserO
     )
     session.add(user)
     await session.flush()
-    await _set_managed(session, user, body.managed_team_ids)
+    await _set_managed(session, user, body.managed_team_ids, new=True)
     await session.flush()
-    return await out(session, user)
+    return to_out(user, sorted(set(body.managed_team_ids)))
 
 
 async def get_visible(session: AsyncSession, p: Principal, user_id: str) -> User:
