@@ -12,7 +12,7 @@ from fieldpunch.kit.errors import Invalid, NotFound
 M = TypeVar("M")
 
 
-def scoped(model: type[M], org_id: str) -> Select[tuple[M]]:
+def scoped(model: type[M], org_id: str) -> Select[M]:
     stmt = select(model).where(model.org_id == org_id)  # type: ignore[attr-defined]
     if hasattr(model, "deleted_at"):
         stmt = stmt.where(model.deleted_at.is_(None))  # type: ignore[attr-defined]

@@ -60,7 +60,8 @@ def _visible_stmt(p: Principal) -> Any:
     stmt = scoped(Device, p.org_id)
     if p.visible_teams is not None:
         stmt = stmt.join(User, User.id == Device.user_id)
-        stmt = stmt.where(p.user_filter(User.id, User.team_id))
+        if (visible := p.user_filter(User.id, User.team_id)) is not None:
+            stmt = stmt.where(visible)
     return stmt
 
 
