@@ -18,10 +18,15 @@ from fieldpunch.customers.endpoints import router as customers_router
 from fieldpunch.db import migrate
 from fieldpunch.db.engine import Database
 from fieldpunch.devices.endpoints import router as devices_router
+from fieldpunch.jobs.relay import Relay
 from fieldpunch.kit import errors
 from fieldpunch.kit.logs import RequestLog
+from fieldpunch.live.hub import Hub
 from fieldpunch.orgs.endpoints import router as org_router
 from fieldpunch.places.endpoints import router as places_router
+from fieldpunch.places.fences import FenceCache
+from fieldpunch.punches.endpoints import router as punches_router
+from fieldpunch.punches.service import Intake
 from fieldpunch.teams.endpoints import router as teams_router
 from fieldpunch.users.endpoints import router as users_router
 
@@ -39,11 +44,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.db = Database(settings.db_url)
+        db = app.state.db = Database(settings.db_url)
+        app.state.hub = Hub()
+        app.state.relay = Relay(db, app.state.hub)
+        app.state.intake = Intake(secret=settings.signing_key, fences=FenceCache())
+        app.state.relay.start()
         try:
             yield
         finally:
-            await app.state.db.dispose()
+            await app.state.relay.stop()
+            await db.dispose()
 
     app = FastAPI(
         title="fieldpunch",
@@ -67,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         customers_router,
         devices_router,
         api_keys_router,
+        punches_router,
     ):
         api.include_router(router)
     app.include_router(api)

@@ -212,3 +212,56 @@ def demo(
 
 def main() -> None:  # pragma: no cover - console entry
     app()
+
+
+audit = typer.Typer(no_args_is_help=True, help="Check that no punch was edited or deleted.")
+app.add_typer(audit, name="audit")
+
+
+@audit.command("verify")
+def audit_verify(
+    org: Annotated[str | None, typer.Option(help="Only this organization")] = None,
+) -> None:
+    """Recompute every hash chain; exit 0 when intact, 1 naming the first broken entry."""
+    from fieldpunch.db.engine import Database
+    from fieldpunch.punches.audit import Report, verify
+
+    settings = _settings()
+
+    async def run() -> Report:
+        db = Database(settings.db_url)
+        try:
+            async with db.transaction(write=False) as session:
+                return await verify(session, settings.signing_key, org)
+        finally:
+            await db.dispose()
+
+    report = asyncio.run(run())
+    summary = (
+        f"{report.orgs} orgs, {report.people} people, {report.entries} entries, "
+        f"{report.checkpoints} checkpoints"
+    )
+    if not report.ok:
+        typer.echo(f"BROKEN: {report.broken[0]}")
+        typer.echo(f"checked {summary}")
+        raise typer.Exit(1)
+    typer.echo(f"intact: {summary}")
+
+
+@audit.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Sign the current chain heads of every organization (the server does this periodically)."""
+    from fieldpunch.db.engine import Database
+    from fieldpunch.punches.audit import checkpoint_all
+
+    settings = _settings()
+
+    async def run() -> int:
+        db = Database(settings.db_url)
+        try:
+            async with db.transaction() as session:
+                return await checkpoint_all(session, settings.signing_key)
+        finally:
+            await db.dispose()
+
+    typer.echo(f"{asyncio.run(run())} checkpoints written")

@@ -85,7 +85,7 @@ def test_no_server_errors(server: tuple[str, dict[str, str]]) -> None:
             response = case.call(base_url=base, headers=auth)
             if response.status_code >= 500:
                 what = f"{case.method} {case.formatted_path}: {response.status_code}"
-                failures.append(f"{what} {response.text[:200]}\n  {case.as_curl_command()}")
+                failures.append(f"{what} {response.text[:200]}\n  {case.as_curl_command()[:600]}")
             elif response.status_code >= 400:
                 content_type = response.headers.get("content-type") or [""]
                 assert content_type[0] == "application/problem+json", case.as_curl_command()

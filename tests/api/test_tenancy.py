@@ -12,6 +12,7 @@ import httpx
 
 from tests.factories import Api, OrgKit
 from tests.keys import new_p256
+from tests.punching import punch
 
 ID_PARAM = re.compile(r"\{(\w+)\}")
 
@@ -28,6 +29,7 @@ async def _foreign_ids(other: OrgKit) -> dict[str, str]:
     key = await other.admin.ok(
         "post", "/api-keys", 201, json={"name": "k", "scopes": ["users:read"]}
     )
+    punch_made = await staff.ok("post", "/punches", 201, json=punch())
     return {
         "team_id": team,
         "user_id": str(staff.user_id),
@@ -35,6 +37,7 @@ async def _foreign_ids(other: OrgKit) -> dict[str, str]:
         "customer_id": customer["id"],
         "device_id": device["id"],
         "key_id": key["id"],
+        "punch_id": punch_made["id"],
     }
 
 
@@ -67,7 +70,7 @@ async def test_every_endpoint_hides_other_orgs_ids(
 
 async def test_lists_never_show_other_orgs_rows(org: OrgKit, other_org: OrgKit) -> None:
     ids = set((await _foreign_ids(other_org)).values())
-    for path in ("/users", "/teams", "/places", "/customers", "/devices", "/api-keys"):
+    for path in ("/users", "/teams", "/places", "/customers", "/devices", "/api-keys", "/punches"):
         body = await org.admin.ok("get", path, params={"limit": 500})
         assert not ids & {item["id"] for item in body["items"]}, path
 

@@ -24,6 +24,8 @@ class Scope(StrEnum):
     customers_write = "customers:write"
     devices_read = "devices:read"
     devices_write = "devices:write"
+    punches_read = "punches:read"
+    punches_write = "punches:write"
     api_keys_manage = "api_keys:manage"
 
 
@@ -32,8 +34,8 @@ _READ = frozenset(s for s in Scope if s.value.endswith(":read"))
 
 ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
     Role.admin: ALL,
-    Role.manager: _READ | {Scope.customers_write, Scope.devices_write},
-    Role.staff: _READ | {Scope.devices_write},
+    Role.manager: _READ | {Scope.customers_write, Scope.devices_write, Scope.punches_write},
+    Role.staff: _READ | {Scope.devices_write, Scope.punches_write},
 }
 
 # A key cannot mint keys: that stays with a person who can be held to account.

@@ -18,6 +18,7 @@ from fieldpunch.kit.errors import Invalid
 from fieldpunch.kit.ids import new_id
 from fieldpunch.kit.pagination import PageParams, page_of, paginate
 from fieldpunch.kit.schemas import apply
+from fieldpunch.places.fences import bump
 from fieldpunch.users.models import User
 
 _NOT_NULL = ("name", "address", "radius_m", "tags", "status", "contacts")
@@ -41,6 +42,7 @@ async def create(session: AsyncSession, p: Principal, body: CustomerCreate, crs:
     data = fence_columns(body.model_dump(), body.location, body.polygon, crs)
     customer = Customer(id=new_id("cus"), org_id=p.org_id, **data)
     session.add(customer)
+    await bump(session, p.org_id)
     await session.flush()
     return customer
 
@@ -97,6 +99,7 @@ async def update(
     has_location = body.location is not None if "location" in changes else customer.lat is not None
     _check(body.polygon if "polygon" in changes else customer.polygon, has_location)
     apply(customer, fence_columns(changes, body.location, body.polygon, crs))
+    await bump(session, p.org_id)
     await session.flush()
     return customer
 
@@ -105,3 +108,4 @@ async def delete(session: AsyncSession, p: Principal, customer_id: str) -> None:
     """Soft delete: visits and punches at this customer keep their link."""
     customer = await get_scoped(session, Customer, p.org_id, customer_id, what="customer")
     customer.deleted_at = utcnow()
+    await bump(session, p.org_id)

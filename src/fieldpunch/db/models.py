@@ -1,12 +1,31 @@
 """Every table, imported in one place for Alembic and for create-on-test."""
 
 from fieldpunch.auth.models import ApiKey
+from fieldpunch.cells.models import Cell
 from fieldpunch.customers.models import Customer
 from fieldpunch.db.base import Base
 from fieldpunch.devices.models import Device
+from fieldpunch.jobs.models import OutboxEvent
 from fieldpunch.orgs.models import Org
 from fieldpunch.places.models import Place
+from fieldpunch.punches.models import LedgerCheckpoint, LedgerEntry, LedgerHead, Punch
 from fieldpunch.teams.models import Team
 from fieldpunch.users.models import ManagedTeam, User
 
-__all__ = ["ApiKey", "Base", "Customer", "Device", "ManagedTeam", "Org", "Place", "Team", "User"]
+__all__ = [
+    "ApiKey",
+    "Base",
+    "Cell",
+    "Customer",
+    "Device",
+    "LedgerCheckpoint",
+    "LedgerEntry",
+    "LedgerHead",
+    "ManagedTeam",
+    "Org",
+    "OutboxEvent",
+    "Place",
+    "Punch",
+    "Team",
+    "User",
+]

@@ -27,9 +27,20 @@ class TxRoute(APIRoute):
             db: Database = request.app.state.db
             async with db.transaction(write=request.method not in _READ_ONLY) as session:
                 request.state.session = session
-                return await handler(request)
+                response = await handler(request)
+            for hook in getattr(request.state, "after_commit", ()):
+                hook()
+            return response
 
         return run
+
+
+def after_commit(request: Request, hook: Callable[[], None]) -> None:
+    """Run `hook` once this request's transaction has committed (e.g. wake the outbox relay)."""
+    hooks = getattr(request.state, "after_commit", None)
+    if hooks is None:
+        hooks = request.state.after_commit = []
+    hooks.append(hook)
 
 
 def _session(request: Request) -> AsyncSession:

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("fieldpunch.errors")
@@ -114,8 +114,10 @@ def install(app: FastAPI) -> None:
         headers = dict(exc.headers) if exc.headers else None
         return problem(exc.status_code, slug, title, str(exc.detail), headers=headers)
 
-    @app.exception_handler(DataError)
-    async def _data(_: Request, exc: DataError) -> JSONResponse:
+    @app.exception_handler(DBAPIError)
+    async def _dbapi(request: Request, exc: DBAPIError) -> JSONResponse:
+        if not _is_bad_input(exc):
+            return await _unexpected(request, exc)
         # Input the database cannot hold (e.g. NUL in a query string): the client's fault.
         log.info("database rejected input", extra={"error": str(exc.orig)[:200]})
         return problem(422, "validation", "Invalid input", "a value cannot be stored or compared")
@@ -128,7 +130,20 @@ def install(app: FastAPI) -> None:
             409, "conflict", "Conflict", "conflicts with existing data; retry or change it"
         )
 
-    @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", extra={"path": request.url.path})
+        log.error("unhandled error", exc_info=exc, extra={"path": request.url.path})
         return problem(500, "internal", "Internal error", "An unexpected error occurred.")
+
+    app.add_exception_handler(Exception, _unexpected)
+
+
+def _is_bad_input(exc: DBAPIError) -> bool:
+    """A data error caused by the values sent (PostgreSQL SQLSTATE class 22), not by our SQL."""
+    if isinstance(exc, DataError):
+        return True
+    cause: BaseException | None = exc.orig
+    while cause is not None:
+        if str(getattr(cause, "sqlstate", "") or "").startswith("22"):
+            return True
+        cause = cause.__cause__
+    return False

@@ -16,7 +16,7 @@ router = APIRouter(prefix="/org", tags=["organization"], route_class=TxRoute)
 
 @router.get("")
 async def get_org(session: Session, p: Annotated[Principal, need(Scope.org_read)]) -> OrgOut:
-    return OrgOut.model_validate(await session.get(Org, p.org_id))
+    return OrgOut.of(await session.get(Org, p.org_id))
 
 
 @router.patch("")

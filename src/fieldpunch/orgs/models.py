@@ -16,3 +16,6 @@ class Org(Timestamps, Base):
     name: Mapped[str] = mapped_column(String(200))
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     settings: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # Bumped with every place or customer change, so each process knows when its geofence
+    # index for this org is stale.
+    geo_version: Mapped[int] = mapped_column(default=0, server_default="0")

@@ -57,9 +57,14 @@ async def update(session: AsyncSession, p: Principal, body: OrgUpdate) -> OrgOut
     org = await session.get(Org, p.org_id)
     assert org is not None
     changes = body.model_dump(exclude_unset=True)
-    for key in ("name", "timezone"):
+    for key in ("name", "timezone", "require_signed_punches"):
         if key in changes and changes[key] is None:
             raise Invalid(["body", key], "may not be null")
+    if "require_signed_punches" in changes:
+        org.settings = {
+            **(org.settings or {}),
+            "require_signed_punches": changes.pop("require_signed_punches"),
+        }
     apply(org, changes)
     await session.flush()
-    return OrgOut.model_validate(org)
+    return OrgOut.of(org)

@@ -16,6 +16,7 @@ from fieldpunch.kit.errors import Invalid
 from fieldpunch.kit.ids import new_id
 from fieldpunch.kit.pagination import PageParams, page_of, paginate
 from fieldpunch.kit.schemas import apply
+from fieldpunch.places.fences import bump
 from fieldpunch.places.models import Place
 from fieldpunch.places.schemas import PlaceCreate, PlaceOut, PlaceUpdate
 
@@ -33,6 +34,7 @@ async def create(session: AsyncSession, p: Principal, body: PlaceCreate, crs: CR
     data = fence_columns(body.model_dump(), body.location, body.polygon, crs)
     place = Place(id=new_id("plc"), org_id=p.org_id, **data)
     session.add(place)
+    await bump(session, p.org_id)
     await session.flush()
     return place
 
@@ -64,6 +66,7 @@ async def update(
         if key in changes and changes[key] is None:
             raise Invalid(["body", key], "may not be null")
     apply(place, fence_columns(changes, body.location, body.polygon, crs))
+    await bump(session, p.org_id)
     await session.flush()
     return place
 
@@ -72,3 +75,4 @@ async def delete(session: AsyncSession, p: Principal, place_id: str) -> None:
     """Soft delete: past punches keep pointing at the place they matched."""
     place = await get_scoped(session, Place, p.org_id, place_id, what="place")
     place.deleted_at = utcnow()
+    await bump(session, p.org_id)

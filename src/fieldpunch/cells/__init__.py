@@ -1,0 +1,1 @@
+"""Cell towers (OpenCelliD format), used to place a punch when GPS is weak."""

@@ -1,0 +1,1 @@
+"""Work after commit: the outbox and what publishes it."""

@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime
+
+from fieldpunch.auth import timeproof
+from fieldpunch.auth.principal import Caller, Principal, need
+from fieldpunch.auth.scopes import Scope
+from fieldpunch.db.session import Session, TxRoute, after_commit
+from fieldpunch.geo.crs import CRS
+from fieldpunch.kit.clock import utcnow
+from fieldpunch.kit.errors import Forbidden
+from fieldpunch.kit.pagination import Page, PageParams
+from fieldpunch.punches import queries, service
+from fieldpunch.punches.schemas import (
+    BatchIn,
+    BatchOut,
+    PunchIn,
+    PunchKind,
+    PunchOut,
+    PunchStatus,
+    TimeOut,
+)
+
+router = APIRouter(tags=["punches"], route_class=TxRoute)
+Reader = Annotated[Principal, need(Scope.punches_read)]
+Writer = Annotated[Principal, need(Scope.punches_write)]
+_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
+
+
+def _intake(request: Request) -> service.Intake:
+    return request.app.state.intake  # type: ignore[no-any-return]
+
+
+def _published(request: Request) -> None:
+    after_commit(request, request.app.state.relay.kick)
+
+
+@router.get("/time")
+async def get_time(request: Request, p: Caller) -> TimeOut:
+    """Server time and a token anchoring this person's time proofs (see API.md, time_proof)."""
+    if p.user_id is None:
+        raise Forbidden("time anchors are issued to people")
+    at = utcnow()
+    now = at.replace(microsecond=at.microsecond // 1000 * 1000)  # the token covers milliseconds
+    return TimeOut(
+        now=now,
+        token=timeproof.make(request.app.state.settings.signing_key, p.org_id, p.user_id, now),
+    )
+
+
+@router.post(
+    "/punches",
+    status_code=201,
+    responses={
+        200: {"model": PunchOut, "description": "A replay: the stored punch"},
+        409: {"description": "client_id already used for other content", **_PROBLEM},
+    },
+)
+async def create_punch(
+    request: Request, session: Session, p: Writer, body: PunchIn
+) -> JSONResponse:
+    """One punch. Answered only after it is committed; sending it again returns the stored one."""
+    raw = await request.json()
+    results, new = await service.submit(
+        session, _intake(request), p, [raw], batch=False, validated=[body]
+    )
+    item = results[0]
+    if new:
+        _published(request)
+    if item.punch is not None:
+        return JSONResponse(item.punch.model_dump(mode="json"), status_code=item.status)
+    return JSONResponse(
+        item.problem, status_code=item.status, media_type="application/problem+json"
+    )
+
+
+@router.post("/punches/batch")
+async def create_punches(request: Request, session: Session, p: Writer, body: BatchIn) -> BatchOut:
+    """Up to 1,000 punches (an offline queue, oldest first): one result per item, in order."""
+    results, new = await service.submit(session, _intake(request), p, body.punches, batch=True)
+    if new:
+        _published(request)
+    return BatchOut(results=results)
+
+
+@router.get("/punches", response_model=Page[PunchOut])
+async def list_punches(
+    session: Session,
+    p: Reader,
+    page: Annotated[PageParams, Depends()],
+    user_id: Annotated[str | None, Query(max_length=40)] = None,
+    from_: Annotated[
+        AwareDatetime | None, Query(alias="from", description="trusted time ≥")
+    ] = None,
+    to: Annotated[AwareDatetime | None, Query(description="trusted time <")] = None,
+    kind: PunchKind | None = None,
+    status: PunchStatus | None = None,
+    crs: CRS = CRS.wgs84,
+) -> dict[str, Any]:
+    return await queries.list_(
+        session, p, page, crs, user_id=user_id, start=from_, end=to, kind=kind, status=status
+    )
+
+
+@router.get("/punches/{punch_id}")
+async def get_punch(session: Session, p: Reader, punch_id: str, crs: CRS = CRS.wgs84) -> PunchOut:
+    return await queries.get(session, p, punch_id, crs)

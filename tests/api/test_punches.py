@@ -1,0 +1,283 @@
+"""The punch through HTTP: idempotency, signatures, CRS, fusion, time proofs, matching, batches."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from fieldpunch.geo.crs import wgs84_to_gcj02
+from fieldpunch.geo.distance import haversine_m
+from tests.factories import Api, OrgKit
+from tests.keys import new_p256
+from tests.punching import OFFICE, punch, sign
+
+OFFICE_BSSID = "a4:5e:60:c1:22:01"
+
+
+async def _office(org: OrgKit, **extra: object) -> dict:
+    body = {
+        "name": "陆家嘴总部",
+        "location": {"lat": OFFICE[0], "lon": OFFICE[1]},
+        "radius_m": 100,
+        "wifi_bssids": [OFFICE_BSSID],
+        **extra,
+    }
+    return await org.admin.ok("post", "/places", 201, json=body)
+
+
+async def _staff_with_device(org: OrgKit) -> tuple[Api, object, str]:
+    staff = await org.person("staff")
+    private, public = new_p256()
+    device = await staff.ok(
+        "post", "/devices", 201, json={"public_key": public, "platform": "android"}
+    )
+    return staff, private, device["id"]
+
+
+async def test_punch_at_the_office(org: OrgKit) -> None:
+    office = await _office(org)
+    staff = await org.person("staff")
+    r = await staff.post("/punches", json=punch(OFFICE[0] + 0.0003, OFFICE[1]))  # ~33 m north
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["status"] == "accepted" and body["anomalies"] == []
+    assert body["place"]["id"] == office["id"] and body["place"]["name"] == "陆家嘴总部"
+    assert body["place"]["distance_m"] == 0.0
+    assert body["ledger"]["seq"] == 1 and len(body["ledger"]["hash"]) == 64
+    assert body["time_source"] == "server" and body["location"]["sources"] == ["gps"]
+    assert await staff.ok("get", f"/punches/{body['id']}") == body
+
+
+async def test_replay_is_idempotent_and_a_changed_copy_conflicts(org: OrgKit) -> None:
+    staff = await org.person("staff")
+    p = punch()
+    first = await staff.ok("post", "/punches", 201, json=p)
+    again = await staff.ok("post", "/punches", 200, json=p)
+    assert again == first
+    changed = {**p, "note": "edited"}
+    r = await staff.post("/punches", json=changed)
+    assert r.status_code == 409 and r.headers["content-type"] == "application/problem+json"
+    listed = await staff.ok("get", "/punches")
+    assert [x["id"] for x in listed["items"]] == [first["id"]]
+
+
+async def test_signed_punch_and_a_tampered_byte(org: OrgKit) -> None:
+    staff, private, device_id = await _staff_with_device(org)
+    good = await staff.ok("post", "/punches", 201, json=sign(private, punch(), device_id))
+    assert (
+        good["signature_ok"] is True
+        and good["status"] == "accepted"
+        and good["device_id"] == device_id
+    )
+    signed = sign(private, punch(), device_id)
+    signed["location"]["lat"] += 0.0001  # one changed digit after signing
+    bad = await staff.ok("post", "/punches", 201, json=signed)
+    assert bad["status"] == "rejected" and bad["signature_ok"] is False
+    assert [a["rule"] for a in bad["anomalies"]] == ["bad_signature"]
+    # Stored, not dropped: it shows up for review.
+    rejected = await org.admin.ok("get", "/punches", params={"status": "rejected"})
+    assert [x["id"] for x in rejected["items"]] == [bad["id"]]
+
+
+async def test_device_problems_are_flagged(org: OrgKit) -> None:
+    staff, private, device_id = await _staff_with_device(org)
+    _, other_key, other_device = await _staff_with_device(org)
+    # Another person's device, signed correctly with its key: still not this person's.
+    foreign = await staff.ok("post", "/punches", 201, json=sign(other_key, punch(), other_device))
+    assert foreign["status"] == "flagged" and "foreign_device" in {
+        a["rule"] for a in foreign["anomalies"]
+    }
+    unknown = await staff.ok("post", "/punches", 201, json=sign(private, punch(), "dev_NOPE"))
+    assert [a["rule"] for a in unknown["anomalies"]] == ["unknown_device"]
+    await staff.ok("delete", f"/devices/{device_id}", 204)
+    revoked = await staff.ok("post", "/punches", 201, json=sign(private, punch(), device_id))
+    assert [a["rule"] for a in revoked["anomalies"]] == ["revoked_device"]
+    assert revoked["status"] == "flagged"
+
+
+async def test_org_can_require_signed_punches(org: OrgKit) -> None:
+    staff = await org.person("staff")
+    assert (await staff.ok("post", "/punches", 201, json=punch()))["status"] == "accepted"
+    org_out = await org.admin.ok("patch", "/org", json={"require_signed_punches": True})
+    assert org_out["require_signed_punches"] is True
+    flagged = await staff.ok("post", "/punches", 201, json=punch())
+    assert flagged["status"] == "flagged" and flagged["anomalies"][0]["rule"] == "unsigned"
+
+
+async def test_gcj02_punch_matches_the_true_office(org: OrgKit) -> None:
+    office = await _office(org)
+    staff = await org.person("staff")
+    glon, glat = wgs84_to_gcj02(OFFICE[1], OFFICE[0])  # what an AMap-based phone reports
+    p = punch(glat, glon)
+    p["location"]["crs"] = "gcj02"
+    body = await staff.ok("post", "/punches", 201, json=p)
+    assert body["place"]["id"] == office["id"]
+    assert haversine_m(*OFFICE, body["location"]["lat"], body["location"]["lon"]) < 0.5
+    out = await staff.ok("get", f"/punches/{body['id']}", params={"crs": "gcj02"})
+    assert out["location"]["crs"] == "gcj02"
+    assert haversine_m(glat, glon, out["location"]["lat"], out["location"]["lon"]) < 0.5
+    # Read as WGS-84, the raw GCJ-02 pin would have been ~500 m off and outside the fence.
+    assert haversine_m(*OFFICE, glat, glon) > 300
+
+
+async def test_fusion_rejects_a_wrong_fix_and_uses_wifi(org: OrgKit) -> None:
+    await _office(org)
+    staff = await org.person("staff")
+    p = punch(
+        accuracy=15,
+        fixes=[{"lat": OFFICE[0] + 0.018, "lon": OFFICE[1], "accuracy_m": 50, "source": "network"}],
+        wifi=[{"bssid": OFFICE_BSSID.upper(), "ssid": "ACME", "rssi": -50}],
+    )
+    body = await staff.ok("post", "/punches", 201, json=p)
+    assert body["location"]["rejected"] == ["network"]
+    assert set(body["location"]["sources"]) == {"gps", "wifi"}
+    assert haversine_m(*OFFICE, body["location"]["lat"], body["location"]["lon"]) < 30
+    assert body["place"] is not None
+
+
+async def test_poor_accuracy_at_the_edge(org: OrgKit) -> None:
+    await _office(org)  # 100 m circle
+    staff = await org.person("staff")
+    edge = (OFFICE[0] + 120 / 111_000, OFFICE[1])  # 120 m from the centre
+    near = await staff.ok("post", "/punches", 201, json=punch(*edge, accuracy=30))
+    assert near["place"] is not None and 15 < near["place"]["distance_m"] < 25
+    sharp = await staff.ok("post", "/punches", 201, json=punch(*edge, accuracy=5))
+    assert sharp["place"] is None
+
+
+async def test_time_proof_beats_a_changed_phone_clock(org: OrgKit) -> None:
+    staff = await org.person("staff")
+    anchor = await staff.ok("get", "/time")
+    anchor_at = datetime.fromisoformat(anchor["now"])
+    proof = {
+        "anchor_token": anchor["token"],
+        "anchor_server_time": anchor["now"],
+        "anchor_elapsed_ms": 5_000,
+        "elapsed_ms": 5_000 + 60_000,
+    }
+    wrong_clock = datetime.now(UTC) - timedelta(hours=3)  # the phone claims 3 hours ago
+    body = await staff.ok(
+        "post", "/punches", 201, json=punch(captured_at=wrong_clock, offline=True, time_proof=proof)
+    )
+    assert body["time_source"] == "proof"
+    assert datetime.fromisoformat(body["trusted_time"]) == anchor_at + timedelta(seconds=60)
+    # Someone else's anchor is worthless here.
+    other = await org.person("staff")
+    forged = await other.ok(
+        "post", "/punches", 201, json=punch(captured_at=wrong_clock, offline=True, time_proof=proof)
+    )
+    assert (
+        forged["time_source"] == "device" and forged["anomalies"][0]["rule"] == "time_proof_invalid"
+    )
+
+
+async def test_visit_punches_measure_the_customer(org: OrgKit) -> None:
+    customer = await org.admin.ok(
+        "post",
+        "/customers",
+        201,
+        json={
+            "name": "上海恒丰五金",
+            "location": {"lat": 31.2285, "lon": 121.4532},
+            "radius_m": 50,
+        },
+    )
+    staff = await org.person("staff")
+    away = (31.2285 + 200 / 111_000, 121.4532)  # 200 m north: 150 m outside the fence
+    body = await staff.ok(
+        "post",
+        "/punches",
+        201,
+        json=punch(*away, kind="visit_in", customer_id=customer["id"], note="送样品"),
+    )
+    assert body["customer"]["id"] == customer["id"] and 140 < body["customer"]["distance_m"] < 160
+    assert body["note"] == "送样品"
+    r = await staff.post("/punches", json=punch(kind="visit_in"))
+    assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["body", "customer_id"]
+    r = await staff.post("/punches", json=punch(kind="visit_in", customer_id="cus_NOPE"))
+    assert r.status_code == 422
+
+
+async def test_bad_punches_name_the_field(org: OrgKit) -> None:
+    staff = await org.person("staff")
+    cases = [
+        ({**punch(), "kind": "lunch"}, ["body", "kind"]),
+        ({**punch(), "captured_at": "2026-11-27T08:00:00"}, ["body", "captured_at"]),
+        ({**punch(), "location": {"lat": 95, "lon": 1}}, ["body", "location", "lat"]),
+        ({**punch(), "client_id": "x"}, ["body", "client_id"]),
+    ]
+    for body, loc in cases:
+        r = await staff.post("/punches", json=body)
+        assert r.status_code == 422, body
+        assert r.json()["errors"][0]["loc"] == loc
+
+
+async def test_batch_in_order_with_a_bad_item(org: OrgKit) -> None:
+    staff = await org.person("staff")
+    items = [
+        punch(),
+        {"client_id": "broken-one", "kind": "clock_in"},
+        punch(kind="clock_out"),
+        "nonsense",
+    ]
+    body = await staff.ok("post", "/punches/batch", json={"punches": items})
+    assert [r["status"] for r in body["results"]] == [201, 422, 201, 422]
+    assert [r["index"] for r in body["results"]] == [0, 1, 2, 3]
+    assert body["results"][1]["problem"]["errors"][0]["loc"][:3] == ["body", "punches", 1]
+    seqs = [body["results"][i]["punch"]["ledger"]["seq"] for i in (0, 2)]
+    assert seqs == [1, 2]
+    again = await staff.ok(
+        "post", "/punches/batch", json={"punches": [items[0], items[2], items[0]]}
+    )
+    assert [r["status"] for r in again["results"]] == [200, 200, 200]
+    assert (
+        await staff.post("/punches/batch", json={"punches": [punch()] * 1001})
+    ).status_code == 422
+
+
+async def test_punch_visibility(client: httpx.AsyncClient, org: OrgKit) -> None:
+    team = await org.team("East")
+    manager = await org.person("manager", team_id=team, managed_team_ids=[team])
+    mine = await org.person("staff", team_id=team)
+    outsider = await org.person("staff")
+    a = await mine.ok("post", "/punches", 201, json=punch())
+    b = await outsider.ok("post", "/punches", 201, json=punch())
+    assert {p["id"] for p in (await manager.ok("get", "/punches"))["items"]} == {a["id"]}
+    assert (await mine.get(f"/punches/{b['id']}")).status_code == 404
+    assert {p["id"] for p in (await org.admin.ok("get", "/punches"))["items"]} == {a["id"], b["id"]}
+    key = await org.admin.ok(
+        "post", "/api-keys", 201, json={"name": "payroll", "scopes": ["punches:read"]}
+    )
+    integration = Api(client, key["key"])
+    assert (
+        len((await integration.ok("get", "/punches", params={"user_id": mine.user_id}))["items"])
+        == 1
+    )
+    assert (await integration.post("/punches", json=punch())).status_code == 403
+
+
+async def test_fifty_concurrent_punches_one_chain(org: OrgKit) -> None:
+    staff = await org.person("staff")
+    results = await asyncio.gather(*(staff.post("/punches", json=punch()) for _ in range(50)))
+    assert all(r.status_code == 201 for r in results), [
+        r.text for r in results if r.status_code != 201
+    ][:2]
+    seqs = sorted(r.json()["ledger"]["seq"] for r in results)
+    assert seqs == list(range(1, 51))
+
+
+async def test_punch_created_event_is_published_after_commit(app, org: OrgKit) -> None:
+    queue = app.state.hub.subscribe()
+    staff = await org.person("staff")
+    made = await staff.ok("post", "/punches", 201, json=punch())
+
+    async def next_of_this_org() -> dict:
+        # The relay also publishes what earlier apps on this database left unpublished.
+        while (event := await queue.get())["org_id"] != org.org_id:
+            pass
+        return event
+
+    event = await asyncio.wait_for(next_of_this_org(), 10)
+    assert event["type"] == "punch.created" and event["data"]["id"] == made["id"]
