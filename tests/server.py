@@ -91,3 +91,18 @@ def serving(
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def wait_for_text(log: Path, text: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    """Wait until a process has written `text` to its log (a readiness check, bounded)."""
+    deadline = time.monotonic() + timeout
+    while text not in log.read_text(errors="replace"):
+        if proc.poll() is not None:
+            raise AssertionError(
+                f"exited {proc.returncode} before '{text}': {log.read_text(errors='replace')}"
+            )
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"no '{text}' within {timeout} s: {log.read_text(errors='replace')}"
+            )
+        time.sleep(0.05)

@@ -13,11 +13,13 @@ from sqlalchemy import text
 from fieldpunch import __version__
 from fieldpunch.auth.endpoints import keys as api_keys_router
 from fieldpunch.auth.endpoints import router as auth_router
+from fieldpunch.cells.endpoints import router as cells_router
 from fieldpunch.config import Settings, load_settings
 from fieldpunch.customers.endpoints import router as customers_router
 from fieldpunch.db import migrate
 from fieldpunch.db.engine import Database
 from fieldpunch.devices.endpoints import router as devices_router
+from fieldpunch.jobs.periodic import ledger_checkpoints
 from fieldpunch.jobs.relay import Relay
 from fieldpunch.kit import errors
 from fieldpunch.kit.logs import RequestLog
@@ -49,9 +51,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.relay = Relay(db, app.state.hub)
         app.state.intake = Intake(secret=settings.signing_key, fences=FenceCache())
         app.state.relay.start()
+        # Embedded mode has no worker process: periodic jobs run here.
+        periodic = [ledger_checkpoints(db, settings.signing_key, settings.checkpoint_interval_s)]
+        if settings.embedded:
+            for job in periodic:
+                job.start()
         try:
             yield
         finally:
+            for job in periodic:
+                await job.stop()
             await app.state.relay.stop()
             await db.dispose()
 
@@ -78,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         devices_router,
         api_keys_router,
         punches_router,
+        cells_router,
     ):
         api.include_router(router)
     app.include_router(api)

@@ -137,9 +137,10 @@ def create_org(
 
 @app.command()
 def worker() -> None:
-    """Run background jobs. No job kinds exist yet: it checks the schema and waits for a signal."""
+    """Run background jobs (ledger checkpoints) until SIGTERM or SIGINT."""
     from fieldpunch.db.engine import Database
     from fieldpunch.db.migrate import current, head
+    from fieldpunch.jobs.periodic import ledger_checkpoints
     from fieldpunch.kit.logs import configure
 
     settings = _settings()
@@ -157,9 +158,14 @@ def worker() -> None:
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, stop.set)
-            log.info("worker ready", extra={"jobs": []})
+            jobs = [ledger_checkpoints(db, settings.signing_key, settings.checkpoint_interval_s)]
+            for job in jobs:
+                job.start()
+            log.info("worker ready", extra={"jobs": [j.name for j in jobs]})
             await stop.wait()
             log.info("worker stopping")
+            for job in jobs:
+                await job.stop()
         finally:
             await db.dispose()
 
@@ -208,10 +214,6 @@ def demo(
     sys.stdout.flush()
     if not seed_only:
         _serve(settings, host, port, 1)
-
-
-def main() -> None:  # pragma: no cover - console entry
-    app()
 
 
 audit = typer.Typer(no_args_is_help=True, help="Check that no punch was edited or deleted.")
@@ -265,3 +267,27 @@ def audit_checkpoint() -> None:
             await db.dispose()
 
     typer.echo(f"{asyncio.run(run())} checkpoints written")
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def bench(
+    ctx: typer.Context,
+    name: Annotated[
+        str, typer.Argument(help="Which benchmark: a module of bench/ (ingest, geofence)")
+    ],
+) -> None:
+    """Run a benchmark from bench/ (a checkout's folder); extra options go to the benchmark."""
+    import importlib
+    import re
+
+    root = Path(__file__).resolve().parents[2]
+    if not (root / "bench" / f"{name}.py").exists() or not re.fullmatch(r"[a-z_]+", name):
+        available = (
+            sorted(p.stem for p in (root / "bench").glob("[a-z]*.py"))
+            if (root / "bench").exists()
+            else []
+        )
+        raise _fail(f"no benchmark '{name}' (available: {', '.join(available) or 'none'})", 2)
+    sys.path.insert(0, str(root))
+    module = importlib.import_module(f"bench.{name}")
+    raise typer.Exit(module.main(list(ctx.args)) or 0)

@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     access_token_ttl_s: int = Field(default=3600, ge=60, le=86400)
     refresh_token_ttl_s: int = Field(default=30 * 86400, ge=3600, le=365 * 86400)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    # How often chain heads are signed into a checkpoint (bounds what a DB edit could hide).
+    checkpoint_interval_s: int = Field(default=300, ge=5, le=86400)
     access_log: bool = True
     smtp_host: str | None = None
     smtp_port: int = Field(default=587, ge=1, le=65535)

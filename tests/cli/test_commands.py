@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
 from pathlib import Path
 
 import httpx
 
-from tests.server import env_for, run, serving
+from tests.server import FIELDPUNCH, env_for, run, serving, wait_for_text
+from tests.services import postgres_database
 
 
 def test_create_org_then_token_me_and_crud_over_real_http(tmp_path: Path) -> None:
@@ -133,3 +136,23 @@ def test_demo_seeds_a_company_once(tmp_path: Path) -> None:
     again = run(["demo", "--seed-only"], env)  # found, not seeded twice
     assert again.returncode == 0 and "40 customers" in again.stdout
     assert (tmp_path / "demo" / "fieldpunch.sqlite3").exists()
+
+
+def test_worker_starts_on_postgres_and_stops_cleanly(tmp_path: Path) -> None:
+    with postgres_database() as url:
+        env = env_for(tmp_path, FIELDPUNCH_DATABASE_URL=url, FIELDPUNCH_SECRET_KEY="k" * 40)
+        early = run(["worker"], env, timeout=60)  # schema not migrated yet: refuses, says why
+        assert early.returncode == 1 and "fieldpunch migrate" in early.stderr
+        assert run(["migrate"], env).returncode == 0
+        log = tmp_path / "worker.log"
+        with log.open("wb") as out:
+            proc = subprocess.Popen([*FIELDPUNCH, "worker"], env=env, stdout=out, stderr=out)
+            try:
+                wait_for_text(log, "worker ready", proc)
+                proc.send_signal(signal.SIGTERM)
+                assert proc.wait(timeout=30) == 0
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+        assert "worker stopping" in log.read_text()

@@ -214,11 +214,15 @@ async def submit(
     *,
     batch: bool,
     validated: list[PunchIn] | None = None,
+    received_at: datetime | None = None,
 ) -> tuple[list[BatchItemOut], list[dict[str, Any]]]:
-    """Judge and store punches; one result per input, in order. Also returns the new rows."""
+    """Judge and store punches; one result per input, in order. Also returns the new rows.
+
+    `received_at` is for importing history (the demo); requests always use the clock.
+    """
     if p.user_id is None:
         raise Forbidden("punches are made by a person, not by an API key")
-    received_at = utcnow()
+    received_at = received_at or utcnow()
     results: dict[int, BatchItemOut] = {}
     claims: list[tuple[int, Claim]] = []
     for i, raw in enumerate(raws):
