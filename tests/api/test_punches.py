@@ -114,7 +114,10 @@ async def test_gcj02_punch_matches_the_true_office(org: OrgKit) -> None:
     p["location"]["crs"] = "gcj02"
     body = await staff.ok("post", "/punches", 201, json=p)
     assert body["place"]["id"] == office["id"]
-    assert haversine_m(*OFFICE, body["location"]["lat"], body["location"]["lon"]) < 0.5
+    assert body["location"]["crs"] == "gcj02"  # answered in the CRS it was sent in
+    assert haversine_m(glat, glon, body["location"]["lat"], body["location"]["lon"]) < 0.5
+    stored = await staff.ok("post", "/punches", 200, json=p, params={"crs": "wgs84"})
+    assert haversine_m(*OFFICE, stored["location"]["lat"], stored["location"]["lon"]) < 0.5
     out = await staff.ok("get", f"/punches/{body['id']}", params={"crs": "gcj02"})
     assert out["location"]["crs"] == "gcj02"
     assert haversine_m(glat, glon, out["location"]["lat"], out["location"]["lon"]) < 0.5

@@ -73,7 +73,8 @@ async def load(session: AsyncSession, org_id: str, version: int) -> OrgFences:
     for cid, name, lat, lon, radius, polygon in customers:
         fences.append(Fence(cid, "customer", lat, lon, radius, polygon))
         names[cid] = name
-    return OrgFences(version, GeofenceIndex(fences), names, bssids)
+    # Building a large index takes seconds: keep it off the event loop.
+    return OrgFences(version, await asyncio.to_thread(GeofenceIndex, fences), names, bssids)
 
 
 class FenceCache:

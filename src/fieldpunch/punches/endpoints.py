@@ -24,6 +24,7 @@ from fieldpunch.punches.schemas import (
     PunchStatus,
     TimeOut,
 )
+from fieldpunch.punches.views import in_crs
 
 router = APIRouter(tags=["punches"], route_class=TxRoute)
 Reader = Annotated[Principal, need(Scope.punches_read)]
@@ -61,7 +62,13 @@ async def get_time(request: Request, p: Caller) -> TimeOut:
     },
 )
 async def create_punch(
-    request: Request, session: Session, p: Writer, body: PunchIn
+    request: Request,
+    session: Session,
+    p: Writer,
+    body: PunchIn,
+    crs: Annotated[
+        CRS | None, Query(description="CRS of the answer; default: the punch's own")
+    ] = None,
 ) -> JSONResponse:
     """One punch. Answered only after it is committed; sending it again returns the stored one."""
     raw = await request.json()
@@ -72,18 +79,24 @@ async def create_punch(
     if new:
         _published(request)
     if item.punch is not None:
-        return JSONResponse(item.punch.model_dump(mode="json"), status_code=item.status)
+        answer = in_crs(item.punch, crs or body.location.crs)
+        return JSONResponse(answer.model_dump(mode="json"), status_code=item.status)
     return JSONResponse(
         item.problem, status_code=item.status, media_type="application/problem+json"
     )
 
 
 @router.post("/punches/batch")
-async def create_punches(request: Request, session: Session, p: Writer, body: BatchIn) -> BatchOut:
+async def create_punches(
+    request: Request, session: Session, p: Writer, body: BatchIn, crs: CRS = CRS.wgs84
+) -> BatchOut:
     """Up to 1,000 punches (an offline queue, oldest first): one result per item, in order."""
     results, new = await service.submit(session, _intake(request), p, body.punches, batch=True)
     if new:
         _published(request)
+    for item in results:
+        if item.punch is not None:
+            item.punch = in_crs(item.punch, crs)
     return BatchOut(results=results)
 
 

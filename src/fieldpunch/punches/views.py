@@ -16,6 +16,17 @@ def _match(ref: str | None, distance: float | None, names: dict[str, str]) -> Ma
     )
 
 
+def in_crs(out: PunchOut, crs: CRS) -> PunchOut:
+    """The same answer with its location expressed in `crs` (answers are built in WGS-84)."""
+    if crs is CRS.wgs84 or out.location.crs is not CRS.wgs84:
+        return out
+    lon, lat = from_wgs84(out.location.lon, out.location.lat, crs)
+    location = out.location.model_copy(
+        update={"lat": round(lat, 7), "lon": round(lon, 7), "crs": crs}
+    )
+    return out.model_copy(update={"location": location})
+
+
 def to_out(row: Any, crs: CRS, names: dict[str, str]) -> PunchOut:
     """`row` is a Punch or anything with its attributes."""
     lon, lat = from_wgs84(row.lon, row.lat, crs)
