@@ -144,6 +144,12 @@ def run(n: int = 1_000_000, queries: int = 20_000, seed: int = 1) -> dict[str, f
     }
 
 
-if __name__ == "__main__":
-    args = [int(a) for a in sys.argv[1:3]]
+def main(argv: list[str]) -> int:
+    """`fieldpunch bench geofence [FENCES [QUERIES]]`: prints the figures as JSON."""
+    args = [int(a) for a in argv[:2]]
     print(json.dumps(run(*args), indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -34,6 +34,9 @@ class Api:
     async def patch(self, path: str, **kw: Any) -> httpx.Response:
         return await self.client.patch(f"/api/v1{path}", headers=self._h(kw), **kw)
 
+    async def put(self, path: str, **kw: Any) -> httpx.Response:
+        return await self.client.put(f"/api/v1{path}", headers=self._h(kw), **kw)
+
     async def delete(self, path: str, **kw: Any) -> httpx.Response:
         return await self.client.delete(f"/api/v1{path}", headers=self._h(kw), **kw)
 

@@ -11,10 +11,13 @@ from fastapi.routing import APIRoute
 from sqlalchemy import text
 
 from fieldpunch import __version__
+from fieldpunch.anomalies.endpoints import router as anomalies_router
+from fieldpunch.auditlog.endpoints import router as audit_log_router
 from fieldpunch.auth.endpoints import keys as api_keys_router
 from fieldpunch.auth.endpoints import router as auth_router
 from fieldpunch.cells.endpoints import router as cells_router
 from fieldpunch.config import Settings, load_settings
+from fieldpunch.corrections.endpoints import router as corrections_router
 from fieldpunch.customers.endpoints import router as customers_router
 from fieldpunch.db import migrate
 from fieldpunch.db.engine import Database
@@ -88,6 +91,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         api_keys_router,
         punches_router,
         cells_router,
+        anomalies_router,
+        corrections_router,
+        audit_log_router,
     ):
         api.include_router(router)
     app.include_router(api)

@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import os
+import shlex
 import signal
 import sys
 from pathlib import Path
@@ -178,6 +179,9 @@ def demo(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     employees: Annotated[int, typer.Option(min=1, max=5000, help="Field staff to create")] = 30,
     customers: Annotated[int, typer.Option(min=0, max=100_000, help="Customers to create")] = 200,
+    days: Annotated[
+        int, typer.Option(min=0, max=90, help="Days of punch history before today")
+    ] = 14,
     reset: Annotated[bool, typer.Option(help="Throw away the demo database and seed anew")] = False,
     seed_only: Annotated[bool, typer.Option(help="Seed, print the logins and exit")] = False,
 ) -> None:
@@ -196,7 +200,13 @@ def demo(
     async def run() -> DemoInfo:
         db = Database(settings.db_url)
         try:
-            return await find_demo(db) or await seed(db, employees=employees, customers=customers)
+            return await find_demo(db) or await seed(
+                db,
+                secret=settings.signing_key,
+                employees=employees,
+                customers=customers,
+                days=days,
+            )
         finally:
             await db.dispose()
 
@@ -204,12 +214,15 @@ def demo(
     base_url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"  # noqa: S104
     typer.echo(f"\nfieldpunch demo: {info.org_name}")
     counts = f"{info.teams} teams, {info.staff} field staff, {info.places} places"
-    typer.echo(f"  {counts}, {info.customers} customers")
+    typer.echo(f"  {counts}, {info.customers} customers, {info.punches:,} punches")
     typer.echo(f"  API docs:  {base_url}/docs")
     typer.echo(f"  API:       {base_url}/api/v1")
     typer.echo("  Logins (email / password):")
     for login in info.logins:
         typer.echo(f"    {login.role:<8} {login.email:<40} {login.password}   {login.name}")
+    # The demo keeps its own database (and key) under data_dir/demo: point the audit there.
+    where = "" if base.database_url else f"FIELDPUNCH_DATA_DIR={shlex.quote(str(data_dir))} "
+    typer.echo(f"  Audit:     {where}fieldpunch audit verify")
     typer.echo("")
     sys.stdout.flush()
     if not seed_only:
@@ -233,7 +246,7 @@ def audit_verify(
     async def run() -> Report:
         db = Database(settings.db_url)
         try:
-            async with db.transaction(write=False) as session:
+            async with db.snapshot() as session:  # concurrent punches must not look like breaks
                 return await verify(session, settings.signing_key, org)
         finally:
             await db.dispose()

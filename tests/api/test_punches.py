@@ -75,7 +75,7 @@ async def test_signed_punch_and_a_tampered_byte(org: OrgKit) -> None:
     signed["location"]["lat"] += 0.0001  # one changed digit after signing
     bad = await staff.ok("post", "/punches", 201, json=signed)
     assert bad["status"] == "rejected" and bad["signature_ok"] is False
-    assert [a["rule"] for a in bad["anomalies"]] == ["bad_signature"]
+    assert "bad_signature" in [a["rule"] for a in bad["anomalies"]]
     # Stored, not dropped: it shows up for review.
     rejected = await org.admin.ok("get", "/punches", params={"status": "rejected"})
     assert [x["id"] for x in rejected["items"]] == [bad["id"]]
@@ -90,10 +90,10 @@ async def test_device_problems_are_flagged(org: OrgKit) -> None:
         a["rule"] for a in foreign["anomalies"]
     }
     unknown = await staff.ok("post", "/punches", 201, json=sign(private, punch(), "dev_NOPE"))
-    assert [a["rule"] for a in unknown["anomalies"]] == ["unknown_device"]
+    assert "unknown_device" in [a["rule"] for a in unknown["anomalies"]]
     await staff.ok("delete", f"/devices/{device_id}", 204)
     revoked = await staff.ok("post", "/punches", 201, json=sign(private, punch(), device_id))
-    assert [a["rule"] for a in revoked["anomalies"]] == ["revoked_device"]
+    assert "revoked_device" in [a["rule"] for a in revoked["anomalies"]]
     assert revoked["status"] == "flagged"
 
 

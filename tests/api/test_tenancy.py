@@ -30,6 +30,21 @@ async def _foreign_ids(other: OrgKit) -> dict[str, str]:
         "post", "/api-keys", 201, json={"name": "k", "scopes": ["users:read"]}
     )
     punch_made = await staff.ok("post", "/punches", 201, json=punch())
+    await staff.ok(
+        "post", "/punches", 201, json=punch(kind="clock_out")
+    )  # right after: a duplicate
+    anomaly = (await other.admin.ok("get", "/anomalies"))["items"][0]
+    correction = await staff.ok(
+        "post",
+        "/corrections",
+        201,
+        json={
+            "kind": "clock_in",
+            "at": punch_made["trusted_time"],
+            "reason": "forgot",
+            "place_id": place["id"],
+        },
+    )
     return {
         "team_id": team,
         "user_id": str(staff.user_id),
@@ -38,6 +53,8 @@ async def _foreign_ids(other: OrgKit) -> dict[str, str]:
         "device_id": device["id"],
         "key_id": key["id"],
         "punch_id": punch_made["id"],
+        "anomaly_id": anomaly["id"],
+        "correction_id": correction["id"],
     }
 
 
@@ -55,7 +72,9 @@ async def test_every_endpoint_hides_other_orgs_ids(
         assert not missing, f"tenancy walk: add an id of the other org for {missing} ({path})"
         url = ID_PARAM.sub(lambda m: ids[m.group(1)], path).removeprefix("/api/v1")
         for method in ops:
-            kwargs = {"json": {}} if method in ("post", "patch", "put") else {}
+            # A valid body, so that only the foreign id can be the reason for refusal.
+            body = {"decision": "approve"} if path.endswith("/resolve") else {}
+            kwargs = {"json": body} if method in ("post", "patch", "put") else {}
             r = await getattr(org.admin, method)(url, **kwargs)
             assert r.status_code == 404, (
                 f"{method.upper()} {path} with a foreign id: {r.status_code} {r.text}"
@@ -70,7 +89,18 @@ async def test_every_endpoint_hides_other_orgs_ids(
 
 async def test_lists_never_show_other_orgs_rows(org: OrgKit, other_org: OrgKit) -> None:
     ids = set((await _foreign_ids(other_org)).values())
-    for path in ("/users", "/teams", "/places", "/customers", "/devices", "/api-keys", "/punches"):
+    for path in (
+        "/users",
+        "/teams",
+        "/places",
+        "/customers",
+        "/devices",
+        "/api-keys",
+        "/punches",
+        "/anomalies",
+        "/corrections",
+        "/audit-log",
+    ):
         body = await org.admin.ok("get", path, params={"limit": 500})
         assert not ids & {item["id"] for item in body["items"]}, path
 

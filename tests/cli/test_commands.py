@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import signal
 import subprocess
 from pathlib import Path
@@ -130,12 +132,24 @@ def test_structured_request_log(tmp_path: Path) -> None:
 
 def test_demo_seeds_a_company_once(tmp_path: Path) -> None:
     env = env_for(tmp_path)
-    first = run(["demo", "--seed-only", "--employees", "12", "--customers", "40"], env)
+    args = ["demo", "--seed-only", "--employees", "12", "--customers", "40", "--days", "3"]
+    first = run(args, env)
     assert first.returncode == 0, first.stderr
     assert "admin@fieldpunch-demo.cn" in first.stdout and "40 customers" in first.stdout
+    seeded = re.search(r"([\d,]+) punches", first.stdout)
+    assert seeded is not None, first.stdout
+    assert int(seeded[1].replace(",", "")) >= 12 * 2  # 3 days hold a workday: in and out at least
     again = run(["demo", "--seed-only"], env)  # found, not seeded twice
     assert again.returncode == 0 and "40 customers" in again.stdout
+    assert f"{seeded[1]} punches" in again.stdout
     assert (tmp_path / "demo" / "fieldpunch.sqlite3").exists()
+    # The history went through the real pipeline: the ledger the demo points at holds.
+    demo_dir = tmp_path / "demo"
+    assert (
+        f"FIELDPUNCH_DATA_DIR={shlex.quote(str(demo_dir))} fieldpunch audit verify" in first.stdout
+    )
+    audit = run(["audit", "verify"], env_for(demo_dir))
+    assert audit.returncode == 0 and "intact" in audit.stdout, audit.stdout + audit.stderr
 
 
 def test_worker_starts_on_postgres_and_stops_cleanly(tmp_path: Path) -> None:

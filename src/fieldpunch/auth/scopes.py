@@ -26,16 +26,33 @@ class Scope(StrEnum):
     devices_write = "devices:write"
     punches_read = "punches:read"
     punches_write = "punches:write"
+    anomalies_read = "anomalies:read"
+    anomalies_review = "anomalies:review"
+    policy_read = "policy:read"
+    policy_write = "policy:write"
+    corrections_read = "corrections:read"
+    corrections_request = "corrections:request"
+    corrections_review = "corrections:review"
     api_keys_manage = "api_keys:manage"
+    audit_read = "audit:read"
 
 
 ALL = frozenset(Scope)
-_READ = frozenset(s for s in Scope if s.value.endswith(":read"))
+# The audit log is for admins (and keys they grant it to), not for every reader.
+_READ = frozenset(s for s in Scope if s.value.endswith(":read")) - {Scope.audit_read}
 
 ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
     Role.admin: ALL,
-    Role.manager: _READ | {Scope.customers_write, Scope.devices_write, Scope.punches_write},
-    Role.staff: _READ | {Scope.devices_write, Scope.punches_write},
+    Role.manager: _READ
+    | {
+        Scope.customers_write,
+        Scope.devices_write,
+        Scope.punches_write,
+        Scope.anomalies_review,
+        Scope.corrections_request,
+        Scope.corrections_review,
+    },
+    Role.staff: _READ | {Scope.devices_write, Scope.punches_write, Scope.corrections_request},
 }
 
 # A key cannot mint keys: that stays with a person who can be held to account.

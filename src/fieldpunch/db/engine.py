@@ -63,9 +63,26 @@ class Database:
         writer = self.engine.execution_options(**{WRITE_OPTION: True})
         self._read = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write = async_sessionmaker(writer, expire_on_commit=False)
+        # One consistent view across many statements (PostgreSQL's default, read committed,
+        # sees each commit as it lands; a SQLite read transaction in WAL is a snapshot anyway).
+        snap = self.engine
+        if self.dialect == "postgresql":
+            snap = self.engine.execution_options(
+                isolation_level="REPEATABLE READ", postgresql_readonly=True
+            )
+        self._snapshot = async_sessionmaker(snap, expire_on_commit=False)
 
     def session(self, write: bool = True) -> AsyncSession:
         return (self._write if write else self._read)()
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[AsyncSession]:
+        """A read-only session that sees the database as of its first statement."""
+        async with self._snapshot() as session:
+            try:
+                yield session
+            finally:
+                await session.rollback()
 
     @asynccontextmanager
     async def transaction(self, write: bool = True) -> AsyncIterator[AsyncSession]:

@@ -1,7 +1,10 @@
 """Every table, imported in one place for Alembic and for create-on-test."""
 
+from fieldpunch.anomalies.models import Anomaly, PolicyOverride
+from fieldpunch.auditlog.models import AuditEvent
 from fieldpunch.auth.models import ApiKey
 from fieldpunch.cells.models import Cell
+from fieldpunch.corrections.models import Correction
 from fieldpunch.customers.models import Customer
 from fieldpunch.db.base import Base
 from fieldpunch.devices.models import Device
@@ -13,9 +16,12 @@ from fieldpunch.teams.models import Team
 from fieldpunch.users.models import ManagedTeam, User
 
 __all__ = [
+    "Anomaly",
     "ApiKey",
+    "AuditEvent",
     "Base",
     "Cell",
+    "Correction",
     "Customer",
     "Device",
     "LedgerCheckpoint",
@@ -25,6 +31,7 @@ __all__ = [
     "Org",
     "OutboxEvent",
     "Place",
+    "PolicyOverride",
     "Punch",
     "Team",
     "User",

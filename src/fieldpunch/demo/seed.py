@@ -1,7 +1,9 @@
 """`fieldpunch demo`: seed 上海云途贸易有限公司 through the domain services, in one transaction.
 
-Deterministic for a given `seed` (names, phones, places, customers), apart from the ids and
-timestamps the services stamp. Argon2 runs once per demo password, not once per person.
+Deterministic for a given `seed` (names, phones, places, customers, the punch history's days),
+apart from the ids and timestamps the services stamp, device keys and signatures. Argon2 runs
+once per demo password, not once per person. The company and its punch history (history.py)
+commit together, so a failed seed leaves nothing that `find_demo` could take for a demo.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from fieldpunch.customers.models import Customer
 from fieldpunch.customers.schemas import Contact, CustomerCreate
 from fieldpunch.db.engine import Database
 from fieldpunch.demo import data
+from fieldpunch.demo.history import seed_history
 from fieldpunch.geo.crs import CRS
 from fieldpunch.geo.schemas import GeoPolygon, PointIn
 from fieldpunch.kit.errors import Conflict
@@ -32,6 +35,7 @@ from fieldpunch.orgs.service import create_org
 from fieldpunch.places import service as places
 from fieldpunch.places.models import Place
 from fieldpunch.places.schemas import PlaceCreate
+from fieldpunch.punches.models import Punch
 from fieldpunch.teams import service as teams
 from fieldpunch.teams.models import Team
 from fieldpunch.teams.schemas import TeamCreate
@@ -67,6 +71,7 @@ class DemoInfo:
     staff: int  # people with the staff role (managers and the admin not counted)
     places: int
     customers: int
+    punches: int
 
 
 # ---------------------------------------------------------------------------------------------
@@ -122,6 +127,7 @@ async def _info(session: AsyncSession) -> DemoInfo | None:
             session,
             n.select_from(Customer).where(Customer.org_id == org.id, Customer.deleted_at.is_(None)),
         ),
+        punches=await _count(session, n.select_from(Punch).where(Punch.org_id == org.id)),
     )
 
 
@@ -130,12 +136,25 @@ async def _info(session: AsyncSession) -> DemoInfo | None:
 
 
 async def seed(
-    db: Database, *, employees: int = 30, customers: int = 200, seed: int = 2026
+    db: Database,
+    *,
+    secret: str,
+    employees: int = 30,
+    customers: int = 200,
+    days: int = 14,
+    seed: int = 2026,
 ) -> DemoInfo:
-    """Create the demo company: teams, managers, `employees` field staff, offices, customers."""
-    if employees < 0 or customers < 0:
-        raise ValueError("employees and customers must not be negative")
+    """Create the demo company: teams, managers, `employees` field staff, offices, customers,
+    and `days` days of punches (not today) made and judged as on those days.
+
+    `secret` is the server's signing key (settings.signing_key): the punches' time anchors are
+    issued with it, as `GET /time` would have.
+    """
+    if employees < 0 or customers < 0 or days < 0:
+        raise ValueError("employees, customers and days must not be negative")
     rng = random.Random(seed)
+    # Its own stream, so the history does not shift the company's names and places.
+    history_rng = random.Random(f"fieldpunch-demo-history-{seed}")
     # Off the event loop, and before the write transaction takes SQLite's lock.
     manager_hash, staff_hash = await asyncio.gather(
         asyncio.to_thread(hash_password_sync, MANAGER_PASSWORD),
@@ -164,8 +183,19 @@ async def seed(
         team_ids = await _seed_teams(session, p)
         managers = await _seed_managers(session, p, people, team_ids, manager_hash)
         staff = await _seed_staff(session, p, people, team_ids, employees, staff_hash)
-        await _seed_places(session, p)
-        await _seed_customers(session, p, people, rng, customers, staff, managers)
+        place_rows = await _seed_places(session, p)
+        customer_rows = await _seed_customers(session, p, people, rng, customers, staff, managers)
+        await seed_history(
+            session,
+            org_id=new.org_id,
+            secret=secret,
+            days=days,
+            rng=history_rng,
+            team_ids=team_ids,
+            staff=staff,
+            places=place_rows,
+            customers=customer_rows,
+        )
         info = await _info(session)
     assert info is not None
     return info
@@ -303,7 +333,9 @@ async def _seed_staff(
     return staff
 
 
-async def _seed_places(session: AsyncSession, p: Principal) -> None:
+async def _seed_places(session: AsyncSession, p: Principal) -> list[Place]:
+    """The offices and the warehouse, in data.PLACES order."""
+    rows: list[Place] = []
     for spec in data.PLACES:
         polygon = (
             GeoPolygon(type="Polygon", coordinates=[[list(pt) for pt in spec.polygon]])
@@ -319,7 +351,8 @@ async def _seed_places(session: AsyncSession, p: Principal) -> None:
             kind=spec.kind,
             address=spec.address,
         )
-        await places.create(session, p, body, CRS.wgs84)
+        rows.append(await places.create(session, p, body, CRS.wgs84))
+    return rows
 
 
 # --- customers ---------------------------------------------------------------------------------
@@ -391,7 +424,7 @@ async def _seed_customers(
     count: int,
     staff: dict[str, list[str]],
     managers: dict[str, str],
-) -> None:
+) -> list[Customer]:
     streets = data.STREETS
     # Long roads get more customers (not proportionally); 浦东 gets its share of the streets.
     street_weights = [math.sqrt(_length(s)) for s in streets]
@@ -408,6 +441,7 @@ async def _seed_customers(
     status_weights = [w for _, w in data.STATUSES]
     everyone = [u for ids in staff.values() for u in ids]
     taken: set[str] = set()
+    rows: list[Customer] = []
     for _ in range(count):
         street = rng.choices(streets, weights=street_weights)[0]
         trade = rng.choices(data.TRADES, weights=trade_weights)[0]
@@ -439,4 +473,5 @@ async def _seed_customers(
             status=status,
             contacts=[people.contact(t) for t in titles],
         )
-        await customers.create(session, p, body, CRS.wgs84)
+        rows.append(await customers.create(session, p, body, CRS.wgs84))
+    return rows

@@ -24,6 +24,7 @@ class OrgFences:
     index: GeofenceIndex
     names: dict[str, str]
     bssid_places: dict[str, Fence]
+    bssids_by_place: dict[str, list[str]]
 
 
 async def bump(session: AsyncSession, org_id: str) -> None:
@@ -74,7 +75,11 @@ async def load(session: AsyncSession, org_id: str, version: int) -> OrgFences:
         fences.append(Fence(cid, "customer", lat, lon, radius, polygon))
         names[cid] = name
     # Building a large index takes seconds: keep it off the event loop.
-    return OrgFences(version, await asyncio.to_thread(GeofenceIndex, fences), names, bssids)
+    by_place: dict[str, list[str]] = {}
+    for bssid, fence in bssids.items():
+        by_place.setdefault(fence.id, []).append(bssid)
+    index = await asyncio.to_thread(GeofenceIndex, fences)
+    return OrgFences(version, index, names, bssids, by_place)
 
 
 class FenceCache:

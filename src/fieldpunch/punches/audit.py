@@ -52,7 +52,12 @@ async def _chains(session: AsyncSession, org_id: str, report: Report, secret: st
             ledger.Link(entry.seq, entry.prev_hash, entry.hash, entry.content)
         )
         if entry.entry_kind == "punch":
-            punch_content[entry.ref_id] = entry.content
+            punch_content[entry.ref_id] = dict(entry.content)
+        elif entry.ref_id in punch_content:
+            # Later findings and review decisions change these two fields, on the record.
+            for key in ("status", "anomalies"):
+                if key in entry.content:
+                    punch_content[entry.ref_id][key] = entry.content[key]
         report.entries += 1
     for user_id, links in chains.items():
         report.people += 1

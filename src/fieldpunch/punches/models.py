@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fieldpunch.db.base import Base, OrgScoped
@@ -20,6 +21,8 @@ class Punch(OrgScoped, Base):
         ),  # idempotency, enforced inside the punch's transaction
         Index("ix_punches_org_user_time", "org_id", "user_id", "trusted_time"),
         Index("ix_punches_org_time", "org_id", "trusted_time"),
+        Index("ix_punches_org_raw", "org_id", "raw_lat", "raw_lon"),
+        Index("ix_punches_org_device_time", "org_id", "device_id", "trusted_time"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -36,6 +39,10 @@ class Punch(OrgScoped, Base):
     lat: Mapped[float] = mapped_column()
     lon: Mapped[float] = mapped_column()
     accuracy_m: Mapped[float] = mapped_column()
+    # The main fix exactly as sent (its own CRS): identical values elsewhere betray replayed fixes.
+    raw_lat: Mapped[float] = mapped_column()
+    raw_lon: Mapped[float] = mapped_column()
+    mock: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
     fusion: Mapped[dict[str, Any]] = mapped_column(JSONType)
     place_id: Mapped[str | None] = mapped_column(String(32))
     customer_id: Mapped[str | None] = mapped_column(String(32))
@@ -47,6 +54,8 @@ class Punch(OrgScoped, Base):
     device_id: Mapped[str | None] = mapped_column(String(40))
     signature_ok: Mapped[bool | None] = mapped_column()
     anomalies: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    # Inputs of the detectors that do not depend on other punches (anomalies/engine.py).
+    facts: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))

@@ -1,13 +1,14 @@
 """The punch pipeline: ordered, small steps, each testable alone (no I/O in here).
 
 parse → device and signature → CRS → radio fixes → fusion → trusted time → place match →
-anomaly detectors → status. The service around it does the I/O: loading what the steps need
-before, and ledger → store → outbox after, in one transaction.
+status. The service around it does the I/O: loading what the steps need before, then the
+anomaly detectors (they need the person's other punches: anomalies/engine.py), ledger →
+store → outbox, in one transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -86,9 +87,6 @@ class Verdict:
         self.findings.append(
             Finding(rule=rule, severity=severity, detail=detail, evidence=evidence)
         )
-
-
-Detector = Callable[[Verdict], Sequence[Finding]]
 
 
 # 1. parse ------------------------------------------------------------------------------------
@@ -275,27 +273,19 @@ def match_place(v: Verdict, index: GeofenceIndex) -> None:
         )
 
 
-# 6. anomaly detectors (the anomalies issue plugs its detectors in here) --------------------------
-
-
-def detect(v: Verdict, detectors: Sequence[Detector]) -> None:
-    for detector in detectors:
-        v.findings.extend(detector(v))
-
-
-# 7. status ------------------------------------------------------------------------------------
+# 6. status ------------------------------------------------------------------------------------
 
 # Proof of forgery rejects outright; every other finding asks a person to look.
 _REJECTING = frozenset({"bad_signature"})
 
 
-def decide(v: Verdict) -> None:
-    if any(f.rule in _REJECTING for f in v.findings):
-        v.status = PunchStatus.rejected
-    elif v.findings:
-        v.status = PunchStatus.flagged
-    else:
-        v.status = PunchStatus.accepted
+def status_for(findings: Sequence[Any], reject_critical: bool = False) -> PunchStatus:
+    """From findings (Finding models or their dicts): rejected, flagged or accepted."""
+    rules = [f["rule"] if isinstance(f, dict) else f.rule for f in findings]
+    severities = [f["severity"] if isinstance(f, dict) else f.severity for f in findings]
+    if any(r in _REJECTING for r in rules) or (reject_critical and "critical" in severities):
+        return PunchStatus.rejected
+    return PunchStatus.flagged if rules else PunchStatus.accepted
 
 
 def judge(
@@ -310,7 +300,6 @@ def judge(
     index: GeofenceIndex,
     bssid_places: dict[str, Fence],
     cells: dict[CellKey, CellView],
-    detectors: Sequence[Detector] = (),
 ) -> Verdict:
     """Run every step after parsing, in order."""
     v = Verdict(claim=claim, user_id=user_id, received_at=received_at)
@@ -320,6 +309,5 @@ def judge(
     fuse_location(v)
     trust_time(v, secret, org_id)
     match_place(v, index)
-    detect(v, detectors)
-    decide(v)
+    v.status = status_for(v.findings)
     return v

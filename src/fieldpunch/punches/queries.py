@@ -29,7 +29,7 @@ def _visible(p: Principal) -> Select[Any]:
     return stmt
 
 
-async def _names(session: AsyncSession, org_id: str, rows: list[Punch]) -> dict[str, str]:
+async def names_of(session: AsyncSession, org_id: str, rows: list[Punch]) -> dict[str, str]:
     place_ids = {r.place_id for r in rows if r.place_id}
     customer_ids = {r.customer_id for r in rows if r.customer_id}
     names: dict[str, str] = {}
@@ -55,7 +55,7 @@ async def get(session: AsyncSession, p: Principal, punch_id: str, crs: CRS) -> P
     row = (await session.execute(_visible(p).where(Punch.id == punch_id))).scalar_one_or_none()
     if row is None:
         raise NotFound(f"punch {punch_id} not found")
-    return to_out(row, crs, await _names(session, p.org_id, [row]))
+    return to_out(row, crs, await names_of(session, p.org_id, [row]))
 
 
 async def list_(
@@ -82,5 +82,5 @@ async def list_(
     if status is not None:
         stmt = stmt.where(Punch.status == status.value)
     rows = list((await session.execute(paginate(stmt, Punch.id, page))).scalars())
-    names = await _names(session, p.org_id, rows[: page.limit])
+    names = await names_of(session, p.org_id, rows[: page.limit])
     return page_of(rows, page, lambda r: to_out(r, crs, names))

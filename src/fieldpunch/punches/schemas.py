@@ -143,7 +143,7 @@ class PunchOut(Out):
     captured_at: datetime
     received_at: datetime
     trusted_time: datetime
-    time_source: Literal["proof", "server", "device"]
+    time_source: Literal["proof", "server", "device", "correction"]
     location: FusedLocationOut
     place: MatchOut | None
     customer: MatchOut | None

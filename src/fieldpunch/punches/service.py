@@ -7,10 +7,12 @@ copies of one punch, or two punches of one person, can never interleave.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 from sqlalchemy import insert, select, tuple_, update
@@ -18,6 +20,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fieldpunch.anomalies import engine, policies, review
+from fieldpunch.anomalies.policy import Policy
 from fieldpunch.auth.principal import Principal
 from fieldpunch.cells.models import Cell
 from fieldpunch.customers.models import Customer
@@ -32,8 +36,8 @@ from fieldpunch.orgs.models import Org
 from fieldpunch.places.fences import FenceCache, OrgFences
 from fieldpunch.punches import ledger, pipeline
 from fieldpunch.punches.models import LedgerEntry, LedgerHead, Punch
-from fieldpunch.punches.pipeline import CellKey, CellView, Claim, Detector, DeviceView, Verdict
-from fieldpunch.punches.schemas import BatchItemOut, PunchIn, PunchOut
+from fieldpunch.punches.pipeline import CellKey, CellView, Claim, DeviceView, Verdict
+from fieldpunch.punches.schemas import BatchItemOut, PunchIn, PunchOut, PunchStatus
 from fieldpunch.punches.views import to_out
 
 
@@ -43,7 +47,6 @@ class Intake:
 
     secret: str
     fences: FenceCache
-    detectors: tuple[Detector, ...] = ()
 
 
 def _problem(
@@ -78,11 +81,23 @@ def _parse(raw: Any, loc: list[str | int], punch: PunchIn | None) -> Claim | dic
         return _problem(422, exc.detail, errors)
 
 
-async def _org(session: AsyncSession, org_id: str) -> tuple[bool, int]:
+@dataclass(frozen=True, slots=True)
+class OrgView:
+    require_signed: bool
+    geo_version: int
+    tz: ZoneInfo
+
+
+async def org_view(session: AsyncSession, org_id: str) -> OrgView:
     row = (
-        await session.execute(select(Org.settings, Org.geo_version).where(Org.id == org_id))
+        await session.execute(
+            select(Org.settings, Org.geo_version, Org.timezone).where(Org.id == org_id)
+        )
     ).one()
-    return bool((row.settings or {}).get("require_signed_punches", False)), int(row.geo_version)
+    settings = row.settings or {}
+    return OrgView(
+        bool(settings.get("require_signed_punches")), int(row.geo_version), ZoneInfo(row.timezone)
+    )
 
 
 async def _devices(session: AsyncSession, org_id: str, ids: set[str]) -> dict[str, DeviceView]:
@@ -117,7 +132,7 @@ async def _cells(session: AsyncSession, org_id: str, keys: set[CellKey]) -> dict
     return {(r.radio, r.mcc, r.mnc, r.lac, r.cid): CellView(r.lat, r.lon, r.range_m) for r in rows}
 
 
-async def _lock_head(session: AsyncSession, org_id: str, user_id: str) -> tuple[int, str]:
+async def lock_head(session: AsyncSession, org_id: str, user_id: str) -> tuple[int, str]:
     values = {
         "org_id": org_id,
         "user_id": user_id,
@@ -157,6 +172,9 @@ def ledger_content(row: dict[str, Any]) -> dict[str, Any]:
         "lat": row["lat"],
         "lon": row["lon"],
         "accuracy_m": row["accuracy_m"],
+        "raw_lat": row["raw_lat"],
+        "raw_lon": row["raw_lon"],
+        "mock": row["mock"],
         "place_id": row["place_id"],
         "customer_id": row["customer_id"],
         "device_id": row["device_id"],
@@ -186,6 +204,9 @@ def _row(org_id: str, v: Verdict, fences: OrgFences) -> dict[str, Any]:
         "lat": v.fused.lat,
         "lon": v.fused.lon,
         "accuracy_m": v.fused.accuracy_m,
+        "raw_lat": p.location.lat,
+        "raw_lon": p.location.lon,
+        "mock": p.location.mock,
         "fusion": {"used": list(v.fused.used), "rejected": list(v.fused.rejected)},
         "place_id": v.place.fence.id if v.place else None,
         "customer_id": p.customer_id,
@@ -235,7 +256,11 @@ async def submit(
             results[i] = BatchItemOut(index=i, status=422, problem=parsed)
     new_rows: list[dict[str, Any]] = []
     if claims:
-        new_rows = await _store(session, intake, p, claims, received_at, results)
+
+        def where(i: int) -> list[str | int]:
+            return ["body", "punches", i] if batch else ["body"]
+
+        new_rows = await _store(session, intake, p, claims, received_at, results, where)
     return [results[i] for i in range(len(raws))], new_rows
 
 
@@ -246,12 +271,13 @@ async def _store(
     claims: list[tuple[int, Claim]],
     received_at: datetime,
     results: dict[int, BatchItemOut],
+    where: Callable[[int], list[str | int]],
 ) -> list[dict[str, Any]]:
     if p.user_id is None:
         raise Forbidden("punches are made by a person")
-    require_signed, geo_version = await _org(session, p.org_id)
-    fences = await intake.fences.get(session, p.org_id, geo_version)
-    seq, head = await _lock_head(session, p.org_id, p.user_id)
+    org = await org_view(session, p.org_id)
+    fences = await intake.fences.get(session, p.org_id, org.geo_version)
+    seq, head = await lock_head(session, p.org_id, p.user_id)
     # Idempotency, after the lock: a concurrent copy of the same punch has committed by now.
     client_ids = {c.punch.client_id for _, c in claims}
     stored = {
@@ -268,31 +294,18 @@ async def _store(
     cells = await _cells(
         session, p.org_id, {pipeline.cell_key(x) for _, c in claims for x in c.punch.cells}
     )
+    # 1. Judge each new claim on its own (trust, location, time, place).
     rows: list[dict[str, Any]] = []
-    entries: list[dict[str, Any]] = []
-    events: list[dict[str, Any]] = []
+    slot: dict[str, int] = {}
     fresh: dict[str, dict[str, Any]] = {}
+    twins: list[tuple[int, str]] = []
     for i, claim in claims:
         cid = claim.punch.client_id
         earlier = stored.get(cid)
         if earlier is not None or cid in fresh:
-            same_hash = earlier.content_hash if earlier is not None else fresh[cid]["content_hash"]
-            same_user = (
-                earlier.user_id if earlier is not None else fresh[cid]["user_id"]
-            ) == p.user_id
-            if same_hash == claim.content_hash and same_user:
-                punch = to_out(earlier, CRS.wgs84, fences.names) if earlier is not None else None
-                results[i] = BatchItemOut(index=i, status=200, punch=punch or _out(fresh[cid]))
-            else:
-                results[i] = BatchItemOut(
-                    index=i,
-                    status=409,
-                    problem=_problem(
-                        409,
-                        f"client_id {cid} was already used for a different punch",
-                        [{"loc": ["body", "client_id"], "msg": "already used with other content"}],
-                    ),
-                )
+            results[i] = _replay(i, claim, earlier, fresh.get(cid), p.user_id, fences, where(i))
+            if results[i].status == 200 and earlier is None:
+                twins.append((i, cid))  # answered once its first copy is stored
             continue
         customer_id = claim.punch.customer_id
         if customer_id and not await _known_customer(session, p.org_id, fences, customer_id):
@@ -302,7 +315,7 @@ async def _store(
                 problem=_problem(
                     422,
                     f"no such customer: {claim.punch.customer_id}",
-                    [{"loc": ["body", "customer_id"], "msg": "no such customer"}],
+                    [{"loc": [*where(i), "customer_id"], "msg": "no such customer"}],
                 ),
             )
             continue
@@ -313,51 +326,197 @@ async def _store(
             secret=intake.secret,
             org_id=p.org_id,
             device=devices.get(claim.punch.device_id or ""),
-            require_signed=require_signed,
+            require_signed=org.require_signed,
             index=fences.index,
             bssid_places=fences.bssid_places,
             cells=cells,
-            detectors=intake.detectors,
         )
         row = _row(p.org_id, v, fences)
-        names = row.pop("names")
-        content = ledger_content(row)
+        row["facts"] = engine.static_facts(v, fences.index, fences.bssids_by_place)
+        rows.append(row)
+        slot[row["id"]] = i
+        fresh[cid] = row
+    if rows:
+        outs = await commit_rows(
+            session, Owner(p.org_id, p.user_id, p.team_id), org, rows, seq, head, received_at
+        )
+        for row, out in zip(rows, outs, strict=True):
+            results[slot[row["id"]]] = BatchItemOut(index=slot[row["id"]], status=201, punch=out)
+    for i, cid in twins:
+        results[i] = BatchItemOut(index=i, status=200, punch=results[slot[fresh[cid]["id"]]].punch)
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class Owner:
+    """Whose chain new punches join (the caller, or the person a correction is for)."""
+
+    org_id: str
+    user_id: str
+    team_id: str | None
+
+
+async def commit_rows(
+    session: AsyncSession,
+    owner: Owner,
+    org: OrgView,
+    rows: list[dict[str, Any]],
+    seq: int,
+    head: str,
+    received_at: datetime,
+) -> list[PunchOut]:
+    """Detectors, ledger, store, anomalies and outbox for new rows of one person (head locked)."""
+    # Detectors over the person's window, in trusted-time order (arrival order is irrelevant).
+    policy = (await policies.load(session, owner.org_id)).for_person(owner.user_id, owner.team_id)
+    await engine.cross_facts(session, owner.org_id, owner.user_id, rows, policy)
+    times = [r["trusted_time"] for r in rows]
+    context = await engine.window(
+        session,
+        owner.org_id,
+        owner.user_id,
+        min(times) - engine.CONTEXT,
+        max(times) + engine.CONTEXT,
+    )
+    assessment = engine.run(context, rows, policy, org.tz)
+    entries: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    outs: list[PunchOut] = []
+    for row in rows:
+        row["anomalies"] = row["facts"]["trust"] + assessment.new[row["id"]]
+        row["status"] = pipeline.status_for(row["anomalies"], policy.reject_critical).value
         seq += 1
+        content = ledger_content(row)
         digest = ledger.entry_hash(head, seq, content)
         entries.append(
-            {
-                "org_id": p.org_id,
-                "user_id": p.user_id,
-                "seq": seq,
-                "entry_kind": "punch",
-                "ref_id": row["id"],
-                "content": content,
-                "prev_hash": head,
-                "hash": digest,
-                "created_at": received_at,
-            }
+            entry_row(owner, seq, "punch", row["id"], content, head, digest, received_at)
         )
         row.update(seq=seq, hash=digest)
         head = digest
-        rows.append(row)
-        fresh[cid] = {**row, "names": names}
-        out = _out(fresh[cid])
-        results[i] = BatchItemOut(index=i, status=201, punch=out)
+        out = _out(row)
+        outs.append(out)
         events.append(
             event_row(
-                p.org_id, "punch.created", out.model_dump(mode="json"), received_at, p.user_id
+                owner.org_id,
+                "punch.created",
+                out.model_dump(mode="json"),
+                received_at,
+                owner.user_id,
             )
         )
-    if rows:
-        await session.execute(insert(Punch), rows)
-        await session.execute(insert(LedgerEntry), entries)
-        await session.execute(
-            update(LedgerHead)
-            .where(LedgerHead.org_id == p.org_id, LedgerHead.user_id == p.user_id)
-            .values(seq=seq, hash=head, updated_at=received_at)
-        )
-        await add_events(session, events)
-    return rows
+    names = {r["id"]: r.pop("names") for r in rows}
+    await session.execute(insert(Punch), rows)
+    for row in rows:
+        row["names"] = names[row["id"]]
+    seq, head = await _reassess(
+        session, owner, context, assessment, policy, seq, head, received_at, entries, events
+    )
+    await session.execute(insert(LedgerEntry), entries)
+    await set_head(session, owner.org_id, owner.user_id, seq, head, received_at)
+    opened = [(r["id"], r["user_id"], r["trusted_time"], r["anomalies"]) for r in rows]
+    events += await review.open_anomalies(session, owner.org_id, opened, received_at)
+    await add_events(session, events)
+    return outs
+
+
+async def set_head(
+    session: AsyncSession, org_id: str, user_id: str, seq: int, head: str, at: datetime
+) -> None:
+    await session.execute(
+        update(LedgerHead)
+        .where(LedgerHead.org_id == org_id, LedgerHead.user_id == user_id)
+        .values(seq=seq, hash=head, updated_at=at)
+    )
+
+
+async def _reassess(
+    session: AsyncSession,
+    owner: Owner,
+    context: list[Punch],
+    assessment: engine.Assessment,
+    policy: Policy,
+    seq: int,
+    head: str,
+    at: datetime,
+    entries: list[dict[str, Any]],
+    events: list[dict[str, Any]],
+) -> tuple[int, str]:
+    """Stored punches whose findings changed because of the new ones: new status, ledger, review."""
+    by_id = {c.id: c for c in context}
+    for punch_id, found in assessment.changed.items():
+        punch = by_id[punch_id]
+        before = {a["rule"] for a in punch.anomalies}
+        punch.anomalies = engine.trust_findings(punch) + found
+        if punch.status in (
+            PunchStatus.accepted,
+            PunchStatus.flagged,
+        ):  # a person's decision stands
+            punch.status = pipeline.status_for(punch.anomalies, policy.reject_critical).value
+        content = {
+            "punch_id": punch.id,
+            "status": punch.status,
+            "anomalies": sorted(a["rule"] for a in punch.anomalies),
+        }
+        seq += 1
+        digest = ledger.entry_hash(head, seq, content)
+        entries.append(entry_row(owner, seq, "reassessment", punch.id, content, head, digest, at))
+        punch.seq, punch.hash, head = seq, digest, digest
+        now = {a["rule"] for a in punch.anomalies}
+        events += await review.reconcile(session, punch, before, now, at)
+    await session.flush()
+    return seq, head
+
+
+def entry_row(
+    owner: Owner,
+    seq: int,
+    kind: str,
+    ref_id: str,
+    content: dict[str, Any],
+    prev: str,
+    digest: str,
+    at: datetime,
+) -> dict[str, Any]:
+    return {
+        "org_id": owner.org_id,
+        "user_id": owner.user_id,
+        "seq": seq,
+        "entry_kind": kind,
+        "ref_id": ref_id,
+        "content": content,
+        "prev_hash": prev,
+        "hash": digest,
+        "created_at": at,
+    }
+
+
+def _replay(
+    i: int,
+    claim: Claim,
+    earlier: Punch | None,
+    fresh: dict[str, Any] | None,
+    user_id: str,
+    fences: OrgFences,
+    where: list[str | int],
+) -> BatchItemOut:
+    """The same client_id again: the stored punch when the content matches, else a conflict."""
+    same_hash = (
+        earlier.content_hash if earlier is not None else fresh["content_hash"] if fresh else None
+    )
+    same_user = (
+        earlier.user_id if earlier is not None else fresh["user_id"] if fresh else None
+    ) == user_id
+    if same_hash == claim.content_hash and same_user:
+        punch = to_out(earlier, CRS.wgs84, fences.names) if earlier is not None else None
+        return BatchItemOut(index=i, status=200, punch=punch)
+    return BatchItemOut(
+        index=i,
+        status=409,
+        problem=_problem(
+            409,
+            f"client_id {claim.punch.client_id} was already used for a different punch",
+            [{"loc": [*where, "client_id"], "msg": "already used with other content"}],
+        ),
+    )
 
 
 def _out(row: dict[str, Any]) -> PunchOut:

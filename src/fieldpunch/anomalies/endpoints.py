@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Query, Request
+from pydantic import AwareDatetime
+
+from fieldpunch.anomalies import policy_service, service
+from fieldpunch.anomalies.schemas import (
+    AnomalyDetail,
+    AnomalyOut,
+    BulkDecision,
+    Decision,
+    PolicyDoc,
+)
+from fieldpunch.auth.principal import Principal, need
+from fieldpunch.auth.scopes import Scope
+from fieldpunch.db.scoped import get_scoped
+from fieldpunch.db.session import Session, TxRoute, after_commit
+from fieldpunch.geo.crs import CRS
+from fieldpunch.kit.pagination import Page, PageParams
+from fieldpunch.teams.models import Team
+from fieldpunch.users import service as users
+
+router = APIRouter(tags=["anomalies"], route_class=TxRoute)
+Reader = Annotated[Principal, need(Scope.anomalies_read)]
+Reviewer = Annotated[Principal, need(Scope.anomalies_review)]
+PolicyReader = Annotated[Principal, need(Scope.policy_read)]
+PolicyWriter = Annotated[Principal, need(Scope.policy_write)]
+Short = Annotated[str | None, Query(max_length=40)]
+OVERRIDE_EXAMPLE = '{"max_speed_kmh": 150, "rules": {"duplicate": {"enabled": false}}}'
+Override = Annotated[dict[str, Any], Body(description=f"Partial settings, e.g. {OVERRIDE_EXAMPLE}")]
+
+
+def _published(request: Request) -> None:
+    after_commit(request, request.app.state.relay.kick)
+
+
+@router.get("/anomalies", response_model=Page[AnomalyOut])
+async def list_anomalies(
+    session: Session,
+    p: Reader,
+    page: Annotated[PageParams, Depends()],
+    status: Annotated[str | None, Query(pattern="^(open|approved|rejected|superseded)$")] = None,
+    rule: Short = None,
+    severity: Annotated[str | None, Query(pattern="^(info|warning|critical)$")] = None,
+    team_id: Short = None,
+    user_id: Short = None,
+    from_: Annotated[AwareDatetime | None, Query(alias="from", description="punch time ≥")] = None,
+    to: Annotated[AwareDatetime | None, Query(description="punch time <")] = None,
+) -> dict[str, Any]:
+    """The review queue (`?status=open`): managers see their teams, staff their own."""
+    return await service.list_(
+        session,
+        p,
+        page,
+        status=status,
+        rule=rule,
+        severity=severity,
+        team_id=team_id,
+        user_id=user_id,
+        start=from_,
+        end=to,
+    )
+
+
+@router.get("/anomalies/{anomaly_id}")
+async def get_anomaly(
+    session: Session, p: Reader, anomaly_id: str, crs: CRS = CRS.wgs84
+) -> AnomalyDetail:
+    """An anomaly with its evidence, the punch, the previous punch and the leg between them."""
+    return await service.detail(session, p, anomaly_id, crs)
+
+
+@router.post("/anomalies/{anomaly_id}/resolve")
+async def resolve_anomaly(
+    request: Request, session: Session, p: Reviewer, anomaly_id: str, body: Decision
+) -> AnomalyOut:
+    out = (await service.resolve(session, p, [anomaly_id], body.decision, body.comment))[0]
+    _published(request)
+    return out
+
+
+@router.post("/anomalies/resolve")
+async def resolve_anomalies(
+    request: Request, session: Session, p: Reviewer, body: BulkDecision
+) -> list[AnomalyOut]:
+    """Decide many at once: all or none (one that is not open refuses the whole batch)."""
+    out = await service.resolve(session, p, body.ids, body.decision, body.comment)
+    _published(request)
+    return out
+
+
+@router.get("/policy")
+async def get_org_policy(session: Session, p: PolicyReader) -> PolicyDoc:
+    return await policy_service.read(session, p, "org", p.org_id)
+
+
+@router.put("/policy")
+async def put_org_policy(session: Session, p: PolicyWriter, body: Override) -> PolicyDoc:
+    return await policy_service.write(session, p, "org", p.org_id, body)
+
+
+@router.get("/policy/teams/{team_id}")
+async def get_team_policy(session: Session, p: PolicyReader, team_id: str) -> PolicyDoc:
+    await get_scoped(session, Team, p.org_id, team_id, what="team")
+    return await policy_service.read(session, p, "team", team_id)
+
+
+@router.put("/policy/teams/{team_id}")
+async def put_team_policy(
+    session: Session, p: PolicyWriter, team_id: str, body: Override
+) -> PolicyDoc:
+    await get_scoped(session, Team, p.org_id, team_id, what="team")
+    return await policy_service.write(session, p, "team", team_id, body)
+
+
+@router.get("/policy/users/{user_id}")
+async def get_user_policy(session: Session, p: PolicyReader, user_id: str) -> PolicyDoc:
+    """A person's override and the policy that applies to them (person → teams → org → defaults)."""
+    await users.get_visible(session, p, user_id)
+    return await policy_service.read(session, p, "user", user_id)
+
+
+@router.put("/policy/users/{user_id}")
+async def put_user_policy(
+    session: Session, p: PolicyWriter, user_id: str, body: Override
+) -> PolicyDoc:
+    await users.get_visible(session, p, user_id)
+    return await policy_service.write(session, p, "user", user_id, body)

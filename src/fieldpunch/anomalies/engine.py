@@ -1,0 +1,220 @@
+"""Running the detectors inside the punch transaction.
+
+A person's findings depend on their punches in trusted-time order, never on arrival order:
+each intake recomputes the person's window around the new punches with `detectors.assess`
+and applies what changed to punches that were already stored (a late clock_in can explain
+an earlier "clock_out without clock_in"). Cross-person facts (a device shared by several
+people, coordinates repeated elsewhere) are looked up once per intake and kept with the punch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fieldpunch.anomalies.detectors import assess
+from fieldpunch.anomalies.facts import PunchFacts
+from fieldpunch.anomalies.policy import Policy
+from fieldpunch.geo.geofence_index import GeofenceIndex
+from fieldpunch.punches.models import Punch
+from fieldpunch.punches.pipeline import Verdict
+from fieldpunch.punches.schemas import PunchKind
+
+# Context loaded before the earliest new punch, and how far after it findings may change.
+CONTEXT = timedelta(days=2)
+# Where "outside the geofence" is measured against the nearest office when none matched.
+NEAREST_PLACE_M = 50_000.0
+
+
+def static_facts(
+    v: Verdict, index: GeofenceIndex, bssids_by_place: dict[str, list[str]]
+) -> dict[str, Any]:
+    """Per-punch facts that do not depend on other punches; stored with the punch."""
+    assert v.fused is not None
+    p = v.claim.punch
+    fence_id: str | None = None
+    distance: float | None = None
+    registered: tuple[str, ...] = ()
+    if p.kind in (PunchKind.clock_in, PunchKind.clock_out):
+        match = v.place or next(
+            iter(index.nearby(v.fused.lat, v.fused.lon, NEAREST_PLACE_M, kind="place", limit=1)),
+            None,
+        )
+        if match is not None:
+            fence_id, distance = match.fence.id, match.distance_m
+            registered = tuple(sorted(bssids_by_place.get(fence_id, ())))
+    elif v.customer is not None:
+        fence_id, distance = v.customer.fence.id, v.customer.distance_m
+    return {
+        "fence_id": fence_id,
+        "fence_distance_m": None if distance is None else round(distance, 1),
+        "wifi_registered": list(registered),
+        "wifi_seen": sorted({w.bssid for w in p.wifi}),
+        "trust": [f.model_dump() for f in v.findings],
+    }
+
+
+async def cross_facts(
+    session: AsyncSession, org_id: str, user_id: str, rows: Sequence[dict[str, Any]], policy: Policy
+) -> None:
+    """Fill device_other_users and identical_coords_elsewhere for new punch rows (two queries)."""
+    if not rows:
+        return
+    earliest = min(r["trusted_time"] for r in rows)
+    devices = {r["device_id"] for r in rows if r["device_id"]}
+    others: dict[str, set[str]] = {}
+    if devices:
+        since = earliest - timedelta(days=policy.shared_device_days)
+        found = await session.execute(
+            select(Punch.device_id, Punch.user_id)
+            .distinct()
+            .where(
+                Punch.org_id == org_id,
+                Punch.device_id.in_(devices),
+                Punch.user_id != user_id,
+                Punch.trusted_time >= since,
+            )
+        )
+        for device_id, other in found:
+            others.setdefault(str(device_id), set()).add(other)
+    coords = {(r["raw_lat"], r["raw_lon"]) for r in rows}
+    repeats: dict[tuple[float, float], list[tuple[str, datetime]]] = {}
+    since = earliest - timedelta(days=policy.too_perfect_days)
+    matches = await session.execute(
+        select(Punch.raw_lat, Punch.raw_lon, Punch.user_id, Punch.trusted_time)
+        .where(
+            Punch.org_id == org_id,
+            tuple_(Punch.raw_lat, Punch.raw_lon).in_(list(coords)),
+            Punch.trusted_time >= since,
+        )
+        .limit(10_000)
+    )
+    for lat, lon, other, at in matches:
+        repeats.setdefault((lat, lon), []).append((other, at))
+    for r in rows:
+        r["facts"]["device_other_users"] = sorted(others.get(r["device_id"] or "", set()))
+        day = r["trusted_time"].date()
+        r["facts"]["identical_coords_elsewhere"] = sum(
+            1
+            for other, at in repeats.get((r["raw_lat"], r["raw_lon"]), [])
+            if other != user_id or at.date() != day
+        )
+
+
+_FIELDS = (
+    "id",
+    "user_id",
+    "kind",
+    "trusted_time",
+    "captured_at",
+    "received_at",
+    "time_source",
+    "offline",
+    "lat",
+    "lon",
+    "accuracy_m",
+    "raw_lat",
+    "raw_lon",
+    "mock",
+    "device_id",
+    "source",
+    "customer_id",
+    "facts",
+)
+
+
+def facts_of(row: Any) -> PunchFacts:
+    """PunchFacts from a stored punch (ORM row) or a row about to be stored (dict)."""
+    d: dict[str, Any] = row if isinstance(row, dict) else {k: getattr(row, k) for k in _FIELDS}
+    f: dict[str, Any] = d.get("facts") or {}
+    return PunchFacts(
+        id=d["id"],
+        user_id=d["user_id"],
+        kind=d["kind"],
+        trusted_time=d["trusted_time"],
+        captured_at=d["captured_at"],
+        received_at=d["received_at"],
+        time_source=d["time_source"],
+        offline=d["offline"],
+        lat=d["lat"],
+        lon=d["lon"],
+        accuracy_m=d["accuracy_m"],
+        raw_lat=d["raw_lat"],
+        raw_lon=d["raw_lon"],
+        mock=bool(d["mock"]),
+        device_id=d["device_id"],
+        source=d["source"],
+        customer_id=d["customer_id"],
+        fence_id=f.get("fence_id"),
+        fence_distance_m=f.get("fence_distance_m"),
+        wifi_registered=tuple(f.get("wifi_registered", ())),
+        wifi_seen=tuple(f.get("wifi_seen", ())),
+        device_other_users=tuple(f.get("device_other_users", ())),
+        identical_coords_elsewhere=int(f.get("identical_coords_elsewhere", 0)),
+    )
+
+
+async def window(
+    session: AsyncSession, org_id: str, user_id: str, start: datetime, end: datetime
+) -> list[Punch]:
+    """The person's stored punches in [start, end] (trusted time): context and reassessment."""
+    stmt = select(Punch).where(
+        Punch.org_id == org_id,
+        Punch.user_id == user_id,
+        Punch.trusted_time >= start,
+        Punch.trusted_time <= end,
+    )
+    return list(
+        (await session.execute(stmt.order_by(Punch.trusted_time, Punch.id).limit(5000))).scalars()
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    new: dict[str, list[dict[str, Any]]]  # new punch id → detector findings
+    changed: dict[str, list[dict[str, Any]]]  # stored punch id → its new detector findings
+
+
+def run(
+    stored: Iterable[Punch], new_rows: Sequence[dict[str, Any]], policy: Policy, tz: ZoneInfo
+) -> Assessment:
+    stored = list(stored)
+    new_ids = {r["id"] for r in new_rows}
+    facts = [facts_of(p) for p in stored] + [facts_of(r) for r in new_rows]
+    findings = assess(facts, lambda _: policy, tz)
+    earliest = min(r["trusted_time"] for r in new_rows)
+
+    def dump(pid: str) -> list[dict[str, Any]]:
+        return [
+            {"rule": f.rule, "severity": f.severity, "detail": f.detail, "evidence": f.evidence}
+            for f in findings.get(pid, [])
+        ]
+
+    changed: dict[str, list[dict[str, Any]]] = {}
+    for p in stored:
+        # Only punches after the earliest new one can see a different past.
+        if p.trusted_time < earliest:
+            continue
+        now = dump(p.id)
+        before = [a for a in p.anomalies if a["rule"] not in _trust_rules(p)]
+        if _rules(now) != _rules(before):
+            changed[p.id] = now
+    return Assessment({pid: dump(pid) for pid in new_ids}, changed)
+
+
+def _rules(findings: Iterable[dict[str, Any]]) -> list[str]:
+    return sorted(f["rule"] for f in findings)
+
+
+def _trust_rules(p: Punch) -> set[str]:
+    return {f["rule"] for f in (p.facts or {}).get("trust", [])}
+
+
+def trust_findings(p: Punch) -> list[dict[str, Any]]:
+    return list((p.facts or {}).get("trust", []))

@@ -1,0 +1,123 @@
+"""Anomaly rows: opened from findings, superseded by later data, resolved by people."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fieldpunch.anomalies.models import Anomaly
+from fieldpunch.jobs.outbox import event_row
+from fieldpunch.kit.ids import new_id
+from fieldpunch.punches.models import Punch
+
+
+def _event(org_id: str, topic: str, a: dict[str, Any], at: datetime) -> dict[str, Any]:
+    data = {
+        k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in a.items() if k != "org_id"
+    }
+    return event_row(org_id, topic, data, at, a["user_id"])
+
+
+async def open_anomalies(
+    session: AsyncSession,
+    org_id: str,
+    punches: Iterable[tuple[str, str, datetime, Sequence[dict[str, Any]]]],
+    at: datetime,
+) -> list[dict[str, Any]]:
+    """One open anomaly per finding of new punches; returns their `anomaly.created` events."""
+    rows = [
+        {
+            "id": new_id("ano"),
+            "org_id": org_id,
+            "punch_id": punch_id,
+            "user_id": user_id,
+            "rule": f["rule"],
+            "severity": f["severity"],
+            "detail": f["detail"],
+            "evidence": f.get("evidence", {}),
+            "status": "open",
+            "punch_time": when,
+            "created_at": at,
+            "resolved_at": None,
+            "resolved_by": None,
+            "comment": "",
+        }
+        for punch_id, user_id, when, findings in punches
+        for f in findings
+    ]
+    if rows:
+        await session.execute(insert(Anomaly), rows)
+    return [_event(org_id, "anomaly.created", r, at) for r in rows]
+
+
+async def reconcile(
+    session: AsyncSession, punch: Punch, before: set[str], now: set[str], at: datetime
+) -> list[dict[str, Any]]:
+    """A stored punch's findings changed: open the new ones, supersede the vanished open ones."""
+    events: list[dict[str, Any]] = []
+    gone = before - now
+    if gone:
+        await session.execute(
+            update(Anomaly)
+            .where(Anomaly.punch_id == punch.id, Anomaly.rule.in_(gone), Anomaly.status == "open")
+            .values(
+                status="superseded",
+                resolved_at=at,
+                resolved_by="system",
+                comment="later punches explain it",
+            )
+        )
+    added = [f for f in punch.anomalies if f["rule"] in now - before]
+    if added:
+        existing = set(
+            (
+                await session.execute(
+                    select(Anomaly.rule).where(
+                        Anomaly.punch_id == punch.id, Anomaly.rule.in_([f["rule"] for f in added])
+                    )
+                )
+            ).scalars()
+        )
+        # A rule that comes back reopens its row rather than adding a second one.
+        for f in added:
+            if f["rule"] in existing:
+                await session.execute(
+                    update(Anomaly)
+                    .where(Anomaly.punch_id == punch.id, Anomaly.rule == f["rule"])
+                    .values(
+                        status="open",
+                        detail=f["detail"],
+                        evidence=f.get("evidence", {}),
+                        severity=f["severity"],
+                        resolved_at=None,
+                        resolved_by=None,
+                        comment="",
+                    )
+                )
+        events += await open_anomalies(
+            session,
+            punch.org_id,
+            [
+                (
+                    punch.id,
+                    punch.user_id,
+                    punch.trusted_time,
+                    [f for f in added if f["rule"] not in existing],
+                )
+            ],
+            at,
+        )
+    events.append(
+        event_row(
+            punch.org_id,
+            "punch.updated",
+            {"id": punch.id, "status": punch.status, "anomalies": punch.anomalies},
+            at,
+            punch.user_id,
+        )
+    )
+    return events

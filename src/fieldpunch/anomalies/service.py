@@ -1,0 +1,201 @@
+"""The review queue: list, inspect and decide anomalies. Every decision is audited and chained."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from fieldpunch.anomalies.models import Anomaly
+from fieldpunch.anomalies.schemas import AnomalyDetail, AnomalyOut, Leg
+from fieldpunch.auditlog.service import record
+from fieldpunch.auth.principal import Principal
+from fieldpunch.geo.crs import CRS
+from fieldpunch.geo.distance import haversine_m
+from fieldpunch.jobs.outbox import add_events, event_row
+from fieldpunch.kit.clock import utcnow
+from fieldpunch.kit.errors import Conflict, Forbidden, NotFound
+from fieldpunch.kit.pagination import PageParams, page_of, paginate
+from fieldpunch.punches import ledger
+from fieldpunch.punches.models import LedgerEntry, Punch
+from fieldpunch.punches.queries import names_of
+from fieldpunch.punches.schemas import PunchStatus
+from fieldpunch.punches.service import Owner, entry_row, lock_head, set_head
+from fieldpunch.punches.views import to_out
+from fieldpunch.teams.tree import subtree_ids
+from fieldpunch.users.models import User
+
+
+def _visible(p: Principal) -> Select[Any]:
+    stmt = select(Anomaly).where(Anomaly.org_id == p.org_id)
+    if p.visible_teams is not None:
+        stmt = stmt.join(User, User.id == Anomaly.user_id)
+        if (clause := p.user_filter(User.id, User.team_id)) is not None:
+            stmt = stmt.where(clause)
+    return stmt
+
+
+async def list_(
+    session: AsyncSession,
+    p: Principal,
+    page: PageParams,
+    *,
+    status: str | None,
+    rule: str | None,
+    severity: str | None,
+    team_id: str | None,
+    user_id: str | None,
+    start: datetime | None,
+    end: datetime | None,
+) -> dict[str, Any]:
+    stmt = _visible(p)
+    if status is not None:
+        stmt = stmt.where(Anomaly.status == status)
+    if rule is not None:
+        stmt = stmt.where(Anomaly.rule == rule)
+    if severity is not None:
+        stmt = stmt.where(Anomaly.severity == severity)
+    if user_id is not None:
+        stmt = stmt.where(Anomaly.user_id == user_id)
+    if team_id is not None:
+        teams = await subtree_ids(session, p.org_id, [team_id])
+        members = select(User.id).where(User.org_id == p.org_id, User.team_id.in_(teams))
+        stmt = stmt.where(Anomaly.user_id.in_(members))
+    if start is not None:
+        stmt = stmt.where(Anomaly.punch_time >= start)
+    if end is not None:
+        stmt = stmt.where(Anomaly.punch_time < end)
+    rows = list((await session.execute(paginate(stmt, Anomaly.id, page))).scalars())
+    return page_of(rows, page, AnomalyOut.model_validate)
+
+
+async def _get(session: AsyncSession, p: Principal, anomaly_id: str) -> Anomaly:
+    row = (await session.execute(_visible(p).where(Anomaly.id == anomaly_id))).scalar_one_or_none()
+    if row is None:
+        raise NotFound(f"anomaly {anomaly_id} not found")
+    return row
+
+
+async def detail(session: AsyncSession, p: Principal, anomaly_id: str, crs: CRS) -> AnomalyDetail:
+    a = await _get(session, p, anomaly_id)
+    punch = await session.get(Punch, a.punch_id)
+    assert punch is not None
+    previous = (
+        await session.execute(
+            select(Punch)
+            .where(
+                Punch.org_id == p.org_id,
+                Punch.user_id == punch.user_id,
+                Punch.trusted_time < punch.trusted_time,
+            )
+            .order_by(Punch.trusted_time.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    leg = None
+    if previous is not None:
+        metres = haversine_m(previous.lat, previous.lon, punch.lat, punch.lon)
+        seconds = (punch.trusted_time - previous.trusted_time).total_seconds()
+        speed = metres / seconds * 3.6 if seconds > 0 else None
+        leg = Leg(
+            distance_m=round(metres, 1),
+            seconds=seconds,
+            speed_kmh=None if speed is None else round(speed, 1),
+        )
+    others = (
+        await session.execute(
+            select(Anomaly)
+            .where(Anomaly.punch_id == punch.id, Anomaly.id != a.id)
+            .order_by(Anomaly.id)
+        )
+    ).scalars()
+    names = await names_of(session, p.org_id, [punch] + ([previous] if previous else []))
+    return AnomalyDetail(
+        **AnomalyOut.model_validate(a).model_dump(),
+        punch=to_out(punch, crs, names),
+        previous_punch=to_out(previous, crs, names) if previous else None,
+        leg=leg,
+        others_on_punch=[AnomalyOut.model_validate(o) for o in others],
+    )
+
+
+def _punch_status(punch: Punch, anomalies: list[Anomaly]) -> str:
+    """Any rejection rejects the punch; all settled and none rejected approves it."""
+    if any(x.status == "rejected" for x in anomalies):
+        return PunchStatus.rejected.value
+    if any(x.status == "open" for x in anomalies):
+        return punch.status
+    return PunchStatus.approved.value
+
+
+async def resolve(
+    session: AsyncSession, p: Principal, ids: list[str], decision: str, comment: str
+) -> list[AnomalyOut]:
+    """Approve or reject open anomalies; the punch's status follows, on the person's chain."""
+    rows = [await _get(session, p, i) for i in dict.fromkeys(ids)]
+    for a in rows:
+        if p.user_id is not None and a.user_id == p.user_id:
+            raise Forbidden(f"anomaly {a.id} is about your own punch: someone else must review it")
+        if a.status != "open":
+            raise Conflict(f"anomaly {a.id} is already {a.status}")
+    now = utcnow()
+    events: list[dict[str, Any]] = []
+    status = "approved" if decision == "approve" else "rejected"
+    # Lock each person's chain in a fixed order, so two bulk reviews cannot deadlock.
+    for user_id in sorted({a.user_id for a in rows}):
+        seq, head = await lock_head(session, p.org_id, user_id)
+        owner = Owner(p.org_id, user_id, None)
+        entries = []
+        for a in (x for x in rows if x.user_id == user_id):
+            a.status, a.resolved_at, a.resolved_by, a.comment = status, now, p.actor, comment
+            punch = await session.get(Punch, a.punch_id)
+            assert punch is not None
+            siblings = list(
+                (
+                    await session.execute(select(Anomaly).where(Anomaly.punch_id == punch.id))
+                ).scalars()
+            )
+            punch.status = _punch_status(punch, siblings)
+            content = {
+                "punch_id": punch.id,
+                "status": punch.status,
+                "anomalies": sorted(x["rule"] for x in punch.anomalies),
+                "decision": status,
+                "anomaly_id": a.id,
+                "rule": a.rule,
+                "by": p.actor,
+                "comment": comment,
+            }
+            seq += 1
+            digest = ledger.entry_hash(head, seq, content)
+            entries.append(entry_row(owner, seq, "decision", punch.id, content, head, digest, now))
+            punch.seq, punch.hash, head = seq, digest, digest
+            record(
+                session,
+                p.org_id,
+                p.actor,
+                f"anomaly.{status}",
+                "anomaly",
+                a.id,
+                punch_id=punch.id,
+                rule=a.rule,
+                comment=comment,
+            )
+            data = AnomalyOut.model_validate(a).model_dump(mode="json")
+            events.append(event_row(p.org_id, "anomaly.resolved", data, now, user_id))
+            events.append(
+                event_row(
+                    p.org_id,
+                    "punch.updated",
+                    {"id": punch.id, "status": punch.status},
+                    now,
+                    user_id,
+                )
+            )
+        await session.execute(insert(LedgerEntry), entries)
+        await set_head(session, p.org_id, user_id, seq, head, now)
+    await add_events(session, events)
+    await session.flush()
+    return [AnomalyOut.model_validate(a) for a in rows]

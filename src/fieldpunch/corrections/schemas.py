@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, StringConstraints
+
+from fieldpunch.kit.schemas import IdRef, In, Out
+from fieldpunch.punches.schemas import PunchKind
+
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=2000)]
+
+
+class CorrectionCreate(In):
+    kind: PunchKind
+    at: AwareDatetime
+    reason: Reason
+    place_id: IdRef | None = None
+    customer_id: IdRef | None = None
+    photo_id: IdRef | None = None
+
+
+class CorrectionDecision(In):
+    comment: Annotated[str, StringConstraints(max_length=2000)] = ""
+
+
+class CorrectionOut(Out):
+    id: str
+    user_id: str
+    kind: PunchKind
+    at: datetime
+    reason: str
+    place_id: str | None
+    customer_id: str | None
+    photo_id: str | None
+    status: Literal["pending", "approved", "rejected"]
+    created_at: datetime
+    decided_at: datetime | None
+    decided_by: str | None
+    comment: str
+    punch_id: str | None

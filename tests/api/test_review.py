@@ -1,0 +1,155 @@
+"""Anomalies through HTTP: detection in trusted-time order, review with permissions, policy."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from fieldpunch.config import Settings
+from fieldpunch.db.engine import Database
+from fieldpunch.punches.audit import verify
+from tests.factories import Api, OrgKit
+from tests.punching import OFFICE, punch
+
+BEIJING = (39.9087, 116.3975)
+
+
+def at(minutes_ago: float) -> datetime:
+    return datetime.now(UTC) - timedelta(minutes=minutes_ago)
+
+
+def offline(lat: float, lon: float, minutes_ago: float, **extra: object) -> dict:
+    """A punch captured earlier and sent now (its device time is trusted: no proof)."""
+    return punch(lat, lon, captured_at=at(minutes_ago), offline=True, **extra)
+
+
+async def _intact(db: Database, settings: Settings, org_id: str) -> None:
+    async with db.transaction(write=False) as session:
+        assert (await verify(session, settings.signing_key, org_id)).broken == []
+
+
+async def _rules(api: Api, punch_id: str) -> set[str]:
+    return {a["rule"] for a in (await api.ok("get", f"/punches/{punch_id}"))["anomalies"]}
+
+
+async def _team_with(org: OrgKit) -> tuple[str, Api, Api]:
+    team = await org.team("East")
+    manager = await org.person("manager", team_id=team, managed_team_ids=[team])
+    staff = await org.person("staff", team_id=team)
+    return team, manager, staff
+
+
+async def test_teleport_is_flagged_with_evidence(org: OrgKit) -> None:
+    _, manager, staff = await _team_with(org)
+    await staff.ok(
+        "post",
+        "/punches",
+        201,
+        json=offline(*OFFICE, 20, kind="visit_in", customer_id=None, visit_id="v1"),
+    )
+    jump = await staff.ok(
+        "post", "/punches", 201, json=offline(*BEIJING, 10, kind="visit_out", visit_id="v1")
+    )
+    assert jump["status"] == "flagged"
+    queue = await manager.ok(
+        "get", "/anomalies", params={"status": "open", "rule": "impossible_speed"}
+    )
+    assert [a["punch_id"] for a in queue["items"]] == [jump["id"]]
+    item = queue["items"][0]
+    assert item["severity"] == "critical" and item["evidence"]
+    detail = await manager.ok("get", f"/anomalies/{item['id']}")
+    assert detail["punch"]["id"] == jump["id"] and detail["previous_punch"] is not None
+    assert detail["leg"]["distance_m"] > 1_000_000 and detail["leg"]["speed_kmh"] > 5000
+
+
+async def test_late_clock_in_explains_an_earlier_clock_out(
+    db: Database, settings: Settings, org: OrgKit
+) -> None:
+    staff = await org.person("staff")
+    out = await staff.ok("post", "/punches", 201, json=offline(*OFFICE, 5, kind="clock_out"))
+    assert "sequence" in await _rules(staff, out["id"])
+    # The clock_in was captured earlier but reaches the server later (an offline queue).
+    await staff.ok("post", "/punches", 201, json=offline(*OFFICE, 60, kind="clock_in"))
+    assert "sequence" not in await _rules(staff, out["id"])
+    gone = await org.admin.ok(
+        "get", "/anomalies", params={"user_id": staff.user_id, "rule": "sequence"}
+    )
+    assert [a["status"] for a in gone["items"]] == ["superseded"]
+    await _intact(db, settings, org.org_id)
+
+
+async def test_review_permissions_and_decisions(
+    db: Database, settings: Settings, org: OrgKit
+) -> None:
+    _, manager, staff = await _team_with(org)
+    other_team = await org.team("West")
+    other_manager = await org.person("manager", team_id=other_team, managed_team_ids=[other_team])
+    p = await staff.ok("post", "/punches", 201, json=offline(*OFFICE, 5, kind="clock_out"))
+    (anomaly,) = (
+        await manager.ok("get", "/anomalies", params={"status": "open", "user_id": staff.user_id})
+    )["items"]
+    decide = {"decision": "approve", "comment": "forgot to clock in, confirmed by phone"}
+    # Staff may see their own anomaly but never decide it.
+    assert (await staff.ok("get", f"/anomalies/{anomaly['id']}"))["id"] == anomaly["id"]
+    assert (await staff.post(f"/anomalies/{anomaly['id']}/resolve", json=decide)).status_code == 403
+    # Another team's manager does not even see it.
+    assert (
+        await other_manager.post(f"/anomalies/{anomaly['id']}/resolve", json=decide)
+    ).status_code == 404
+    assert (await other_manager.get(f"/anomalies/{anomaly['id']}")).status_code == 404
+    done = await manager.ok("post", f"/anomalies/{anomaly['id']}/resolve", json=decide)
+    assert (
+        done["status"] == "approved" and done["resolved_by"] == manager.user_id and done["comment"]
+    )
+    assert (await staff.ok("get", f"/punches/{p['id']}"))["status"] == "approved"
+    again = await manager.post(f"/anomalies/{anomaly['id']}/resolve", json=decide)
+    assert again.status_code == 409
+    trail = await org.admin.ok("get", "/audit-log", params={"subject_id": anomaly["id"]})
+    assert [(e["action"], e["actor"]) for e in trail["items"]] == [
+        ("anomaly.approved", manager.user_id)
+    ]
+    await _intact(db, settings, org.org_id)
+
+
+async def test_managers_cannot_review_themselves_and_bulk_is_all_or_none(org: OrgKit) -> None:
+    _, manager, staff = await _team_with(org)
+    mine = await manager.ok("post", "/punches", 201, json=offline(*OFFICE, 5, kind="clock_out"))
+    theirs = await staff.ok("post", "/punches", 201, json=offline(*OFFICE, 5, kind="clock_out"))
+    open_ = await org.admin.ok("get", "/anomalies", params={"status": "open"})
+    by_punch = {a["punch_id"]: a["id"] for a in open_["items"]}
+    r = await manager.post(
+        f"/anomalies/{by_punch[mine['id']]}/resolve", json={"decision": "approve"}
+    )
+    assert r.status_code == 403
+    bulk = {
+        "ids": [by_punch[theirs["id"]], by_punch[mine["id"]]],
+        "decision": "reject",
+        "comment": "no",
+    }
+    assert (await manager.post("/anomalies/resolve", json=bulk)).status_code == 403
+    still = await org.admin.ok("get", "/anomalies", params={"status": "open"})
+    assert len(still["items"]) == 2  # nothing half-done
+    done = await org.admin.ok("post", "/anomalies/resolve", json=bulk)
+    assert {a["status"] for a in done} == {"rejected"}
+    assert (await staff.ok("get", f"/punches/{theirs['id']}"))["status"] == "rejected"
+
+
+async def test_policy_layers_turn_rules_off(org: OrgKit) -> None:
+    team, manager, staff = await _team_with(org)
+    bad = await org.admin.put("/policy", json={"rules": {"teleport": {"enabled": False}}})
+    assert bad.status_code == 422 and "teleport" in bad.json()["detail"]
+    assert (await manager.put("/policy", json={})).status_code == 403
+    await org.admin.ok(
+        "put", f"/policy/teams/{team}", json={"rules": {"sequence": {"enabled": False}}}
+    )
+    eff = await manager.ok("get", f"/policy/users/{staff.user_id}")
+    assert eff["effective"]["rules"]["sequence"]["enabled"] is False
+    p = await staff.ok("post", "/punches", 201, json=offline(*OFFICE, 60, kind="clock_out"))
+    assert "sequence" not in await _rules(staff, p["id"])
+    # The person's own override wins over the team's.
+    await org.admin.ok(
+        "put", f"/policy/users/{staff.user_id}", json={"rules": {"sequence": {"enabled": True}}}
+    )
+    p = await staff.ok("post", "/punches", 201, json=offline(*OFFICE, 1, kind="clock_out"))
+    assert "sequence" in await _rules(staff, p["id"])
+    trail = await org.admin.ok("get", "/audit-log", params={"subject_type": "policy.team"})
+    assert trail["items"][0]["detail"]["after"] == {"rules": {"sequence": {"enabled": False}}}
