@@ -45,6 +45,8 @@ async def test_honest_ledger_verifies(db: Database, settings: Settings, org: Org
         ("entry", "content does not match"),
         ("delete_row", "row was deleted"),
         ("drop_middle", "entry 2 is missing"),
+        ("note", "edited note"),
+        ("claim", "stored claim was edited"),
     ],
 )
 async def test_direct_database_edits_are_caught(
@@ -65,6 +67,14 @@ async def test_direct_database_edits_are_caught(
             entry = await session.get(LedgerEntry, (org.org_id, middle["user_id"], 2))
             assert entry is not None
             entry.content = {**entry.content, "lat": 0.0}
+        elif tamper == "note":
+            await session.execute(
+                update(Punch).where(Punch.id == middle["id"]).values(note="was never here")
+            )
+        elif tamper == "claim":
+            row = await session.get(Punch, middle["id"])
+            assert row is not None
+            row.payload = {**row.payload, "note": "rewritten claim"}
         elif tamper == "delete_row":
             await session.execute(delete(Punch).where(Punch.id == middle["id"]))
         elif tamper == "drop_middle":

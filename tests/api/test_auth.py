@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 
+from fieldpunch.auth import principal
 from tests.factories import PASSWORD, Api, OrgKit, login
 
 
@@ -100,6 +103,7 @@ async def test_api_key_lifecycle_and_scopes(client: httpx.AsyncClient, org: OrgK
     listed = await org.admin.ok("get", "/api-keys")
     assert [k["id"] for k in listed["items"]] == [created["id"]]
     assert "key" not in listed["items"][0] and "secret_hash" not in listed["items"][0]
+    await asyncio.gather(*principal._tasks)  # the use stamp is written after the request
     assert (await org.admin.ok("get", f"/api-keys/{created['id']}"))["last_used_at"] is not None
     await org.admin.ok("delete", f"/api-keys/{created['id']}", 204)
     assert (await key.get("/customers")).status_code == 401

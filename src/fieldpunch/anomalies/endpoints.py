@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Query, Request
 from pydantic import AwareDatetime
 
-from fieldpunch.anomalies import policy_service, service
+from fieldpunch.anomalies import policies, policy_service, service
 from fieldpunch.anomalies.schemas import (
     AnomalyDetail,
     AnomalyOut,
@@ -34,6 +34,11 @@ Override = Annotated[dict[str, Any], Body(description=f"Partial settings, e.g. {
 
 def _published(request: Request) -> None:
     after_commit(request, request.app.state.relay.kick)
+
+
+def _fresh_after_commit(request: Request, p: Principal) -> None:
+    """Drop the cached policies again once the change is visible to other transactions."""
+    after_commit(request, lambda: policies.invalidate(p.org_id))
 
 
 @router.get("/anomalies", response_model=Page[AnomalyOut])
@@ -97,7 +102,10 @@ async def get_org_policy(session: Session, p: PolicyReader) -> PolicyDoc:
 
 
 @router.put("/policy")
-async def put_org_policy(session: Session, p: PolicyWriter, body: Override) -> PolicyDoc:
+async def put_org_policy(
+    request: Request, session: Session, p: PolicyWriter, body: Override
+) -> PolicyDoc:
+    _fresh_after_commit(request, p)
     return await policy_service.write(session, p, "org", p.org_id, body)
 
 
@@ -109,8 +117,9 @@ async def get_team_policy(session: Session, p: PolicyReader, team_id: str) -> Po
 
 @router.put("/policy/teams/{team_id}")
 async def put_team_policy(
-    session: Session, p: PolicyWriter, team_id: str, body: Override
+    request: Request, session: Session, p: PolicyWriter, team_id: str, body: Override
 ) -> PolicyDoc:
+    _fresh_after_commit(request, p)
     await get_scoped(session, Team, p.org_id, team_id, what="team")
     return await policy_service.write(session, p, "team", team_id, body)
 
@@ -124,7 +133,8 @@ async def get_user_policy(session: Session, p: PolicyReader, user_id: str) -> Po
 
 @router.put("/policy/users/{user_id}")
 async def put_user_policy(
-    session: Session, p: PolicyWriter, user_id: str, body: Override
+    request: Request, session: Session, p: PolicyWriter, user_id: str, body: Override
 ) -> PolicyDoc:
+    _fresh_after_commit(request, p)
     await users.get_visible(session, p, user_id)
     return await policy_service.write(session, p, "user", user_id, body)

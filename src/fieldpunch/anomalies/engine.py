@@ -160,19 +160,53 @@ def facts_of(row: Any) -> PunchFacts:
     )
 
 
+@dataclass(slots=True)
+class Stored:
+    """The columns of a stored punch that detectors and reassessment need (no ORM churn)."""
+
+    id: str
+    org_id: str
+    user_id: str
+    kind: str
+    trusted_time: datetime
+    captured_at: datetime
+    received_at: datetime
+    time_source: str
+    offline: bool
+    lat: float
+    lon: float
+    accuracy_m: float
+    raw_lat: float
+    raw_lon: float
+    mock: bool
+    device_id: str | None
+    source: str
+    customer_id: str | None
+    facts: dict[str, Any]
+    anomalies: list[dict[str, Any]]
+    status: str
+
+
+_STORED = [getattr(Punch, f) for f in Stored.__slots__]  # type: ignore[attr-defined]
+WINDOW_LIMIT = 500
+
+
 async def window(
     session: AsyncSession, org_id: str, user_id: str, start: datetime, end: datetime
-) -> list[Punch]:
-    """The person's stored punches in [start, end] (trusted time): context and reassessment."""
-    stmt = select(Punch).where(
-        Punch.org_id == org_id,
-        Punch.user_id == user_id,
-        Punch.trusted_time >= start,
-        Punch.trusted_time <= end,
+) -> list[Stored]:
+    """The person's latest stored punches in [start, end] (trusted time), oldest first."""
+    stmt = (
+        select(*_STORED)
+        .where(
+            Punch.org_id == org_id,
+            Punch.user_id == user_id,
+            Punch.trusted_time >= start,
+            Punch.trusted_time <= end,
+        )
+        .order_by(Punch.trusted_time.desc(), Punch.id.desc())
+        .limit(WINDOW_LIMIT)
     )
-    return list(
-        (await session.execute(stmt.order_by(Punch.trusted_time, Punch.id).limit(5000))).scalars()
-    )
+    return [Stored(*row) for row in reversed((await session.execute(stmt)).all())]
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +216,7 @@ class Assessment:
 
 
 def run(
-    stored: Iterable[Punch], new_rows: Sequence[dict[str, Any]], policy: Policy, tz: ZoneInfo
+    stored: Iterable[Stored], new_rows: Sequence[dict[str, Any]], policy: Policy, tz: ZoneInfo
 ) -> Assessment:
     stored = list(stored)
     new_ids = {r["id"] for r in new_rows}
@@ -212,9 +246,9 @@ def _rules(findings: Iterable[dict[str, Any]]) -> list[str]:
     return sorted(f["rule"] for f in findings)
 
 
-def _trust_rules(p: Punch) -> set[str]:
+def _trust_rules(p: Stored) -> set[str]:
     return {f["rule"] for f in (p.facts or {}).get("trust", [])}
 
 
-def trust_findings(p: Punch) -> list[dict[str, Any]]:
+def trust_findings(p: Stored) -> list[dict[str, Any]]:
     return list((p.facts or {}).get("trust", []))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -45,7 +46,26 @@ class PolicyBook:
         return self._cache[key]
 
 
+# Policies change rarely and every punch needs one: keep each org's book briefly. A change made
+# through this process drops it at once; other processes see it within TTL_S.
+TTL_S = 5.0
+_books: dict[str, tuple[float, PolicyBook]] = {}
+
+
+def invalidate(org_id: str) -> None:
+    _books.pop(org_id, None)
+
+
 async def load(session: AsyncSession, org_id: str) -> PolicyBook:
+    cached = _books.get(org_id)
+    if cached is not None and cached[0] > time.monotonic():
+        return cached[1]
+    book = await _read(session, org_id)
+    _books[org_id] = (time.monotonic() + TTL_S, book)
+    return book
+
+
+async def _read(session: AsyncSession, org_id: str) -> PolicyBook:
     rows = (
         await session.execute(
             select(PolicyOverride.scope, PolicyOverride.scope_id, PolicyOverride.settings).where(

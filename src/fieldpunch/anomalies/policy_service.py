@@ -64,6 +64,7 @@ async def write(
         row = PolicyOverride(id=new_id("pol"), org_id=p.org_id, scope=scope, scope_id=scope_id)
         session.add(row)
     row.settings, row.updated_at, row.updated_by = clean, now, p.actor
+    policies.invalidate(p.org_id)
     record(
         session,
         p.org_id,

@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fieldpunch.anomalies.engine import Stored
 from fieldpunch.anomalies.models import Anomaly
 from fieldpunch.jobs.outbox import event_row
 from fieldpunch.kit.ids import new_id
-from fieldpunch.punches.models import Punch
 
 
 def _event(org_id: str, topic: str, a: dict[str, Any], at: datetime) -> dict[str, Any]:
@@ -55,7 +55,7 @@ async def open_anomalies(
 
 
 async def reconcile(
-    session: AsyncSession, punch: Punch, before: set[str], now: set[str], at: datetime
+    session: AsyncSession, punch: Stored, before: set[str], now: set[str], at: datetime
 ) -> list[dict[str, Any]]:
     """A stored punch's findings changed: open the new ones, supersede the vanished open ones."""
     events: list[dict[str, Any]] = []

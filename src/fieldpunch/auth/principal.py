@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
+from collections.abc import Coroutine
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -13,12 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fieldpunch.auth import apikeys, tokens
 from fieldpunch.auth.models import ApiKey
 from fieldpunch.auth.scopes import ROLE_SCOPES, Role, Scope
-from fieldpunch.db.session import Session
+from fieldpunch.db.session import Session, after_commit
 from fieldpunch.kit.clock import utcnow
 from fieldpunch.kit.errors import Forbidden, Unauthorized
 from fieldpunch.teams.tree import subtree_ids
 from fieldpunch.users.models import ManagedTeam, User
 
+log = logging.getLogger("fieldpunch.auth")
 _bearer = HTTPBearer(auto_error=False, description="A user access token or an API key (fpk_...)")
 
 
@@ -87,7 +93,25 @@ async def principal_for_user(session: AsyncSession, user: User) -> Principal:
     )
 
 
-async def _from_api_key(session: AsyncSession, token: str) -> Principal:
+_tasks: set[asyncio.Task[None]] = set()
+
+
+def _background(work: Coroutine[Any, Any, None]) -> None:
+    task = asyncio.create_task(work)
+    _tasks.add(task)  # keep a reference until it is done
+    task.add_done_callback(_tasks.discard)
+
+
+async def _touch_key(request: Request, key_id: str, at: datetime) -> None:
+    """Stamp last use in a transaction of its own: a read request must not take the write lock."""
+    try:
+        async with request.app.state.db.transaction() as session:
+            await session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=at))
+    except Exception:
+        log.debug("could not stamp api key use", exc_info=True)
+
+
+async def _from_api_key(request: Request, session: AsyncSession, token: str) -> Principal:
     parsed = apikeys.parse(token)
     key = await session.get(ApiKey, parsed[0]) if parsed else None
     now = utcnow()
@@ -99,9 +123,10 @@ async def _from_api_key(session: AsyncSession, token: str) -> Principal:
         or not apikeys.matches(parsed[1], key.secret_hash)
     ):
         raise Unauthorized("invalid or revoked API key")
-    # Coarse last-use stamp: at most one write a minute per key.
+    # Coarse last-use stamp: at most one write a minute per key, after the request's commit.
     if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
-        await session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
+        key_id = key.id
+        after_commit(request, lambda: _background(_touch_key(request, key_id, now)))
     return Principal(
         org_id=key.org_id,
         user_id=None,
@@ -113,6 +138,33 @@ async def _from_api_key(session: AsyncSession, token: str) -> Principal:
     )
 
 
+# Every request needs its caller; a few seconds of memory saves a query (or three, for a
+# manager) per request. A deactivation or password change bumps token_version, which the
+# cache key carries, so it takes effect within CACHE_S at most.
+CACHE_S = 5.0
+_principals: dict[tuple[str, int], tuple[float, Principal]] = {}
+
+
+def forget(user_id: str | None = None) -> None:
+    """Drop cached callers after a change to people or teams (everyone when no id is given)."""
+    if user_id is None:
+        _principals.clear()
+    else:
+        for key in [k for k in _principals if k[0] == user_id]:
+            _principals.pop(key, None)
+
+
+def _cached(claims: tokens.TokenClaims) -> Principal | None:
+    hit = _principals.get((claims.user_id, claims.version))
+    return hit[1] if hit is not None and hit[0] > time.monotonic() else None
+
+
+def _remember(claims: tokens.TokenClaims, principal: Principal) -> None:
+    if len(_principals) > 50_000:  # bounded: forget everyone rather than grow without limit
+        _principals.clear()
+    _principals[(claims.user_id, claims.version)] = (time.monotonic() + CACHE_S, principal)
+
+
 async def current_principal(
     request: Request,
     session: Session,
@@ -122,18 +174,19 @@ async def current_principal(
         raise Unauthorized("missing bearer token")
     token = creds.credentials
     if token.startswith(apikeys.PREFIX):
-        principal = await _from_api_key(session, token)
+        principal = await _from_api_key(request, session, token)
     else:
         claims = tokens.read(request.app.state.settings.signing_key, token, "access")
-        user = await session.get(User, claims.user_id) if claims else None
-        if (
-            claims is None
-            or user is None
-            or not user.active
-            or user.token_version != claims.version
-        ):
+        if claims is None:
             raise Unauthorized("invalid or expired access token")
-        principal = await principal_for_user(session, user)
+        cached = _cached(claims)
+        if cached is None:
+            user = await session.get(User, claims.user_id)
+            if user is None or not user.active or user.token_version != claims.version:
+                raise Unauthorized("invalid or expired access token")
+            cached = await principal_for_user(session, user)
+            _remember(claims, cached)
+        principal = cached
     request.state.principal = principal
     return principal
 

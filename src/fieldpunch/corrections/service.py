@@ -196,7 +196,7 @@ async def _punch_for(session: AsyncSession, c: Correction, approver: str, now: d
         "org_id": c.org_id,
         "user_id": c.user_id,
         "client_id": f"correction:{c.id}",
-        "content_hash": digest(claim),
+        "content_hash": digest(claim),  # what payload_hash() of the stored claim gives
         "kind": c.kind,
         "status": "accepted",
         "source": "correction",

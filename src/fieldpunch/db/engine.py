@@ -50,7 +50,10 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         engine = create_async_engine(url, pool_size=8, max_overflow=8, **kwargs)
         _sqlite_setup(engine)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, **kwargs)
+    # No pre-ping: it costs two round trips per request on the hot path. Connections are
+    # recycled hourly instead; after a database restart a request may fail once per pooled
+    # connection, which clients retry (punches are idempotent).
+    return create_async_engine(url, pool_size=20, max_overflow=20, pool_recycle=3600, **kwargs)
 
 
 class Database:

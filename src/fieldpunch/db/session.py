@@ -43,7 +43,7 @@ def after_commit(request: Request, hook: Callable[[], None]) -> None:
     hooks.append(hook)
 
 
-def _session(request: Request) -> AsyncSession:
+async def _session(request: Request) -> AsyncSession:  # async: no threadpool hop per request
     return request.state.session  # type: ignore[no-any-return]
 
 

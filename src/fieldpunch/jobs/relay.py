@@ -55,20 +55,25 @@ class Relay:
             total += len(rows)
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.sweep_s)
+                async with asyncio.timeout(self.sweep_s):
+                    await self._wake.wait()
             self._wake.clear()
+            if self._stopping:
+                break
             try:
                 await self.drain()
             except Exception:
                 log.exception("outbox relay failed")
 
     def start(self) -> None:
+        self._stopping = False
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        if self._task is None:
+            return
+        self._stopping = True
+        self._wake.set()
+        await self._task

@@ -65,6 +65,7 @@ class Claim:
     raw: dict[str, Any]
     punch: PunchIn
     content_hash: str
+    message: bytes = b""  # the canonical bytes that are hashed and signed
 
 
 @dataclass(slots=True)
@@ -99,15 +100,18 @@ def parse(raw: Any, punch: PunchIn | None = None) -> Claim:
         punch.customer_id or punch.visit_id
     ):
         raise Invalid(["body", "customer_id"], "a visit punch needs customer_id or visit_id")
-    unsigned = {k: v for k, v in raw.items() if k != "signature"}
-    return Claim(raw=raw, punch=punch, content_hash=sha256_hex(canonical(unsigned)))
+    message = canonical({k: v for k, v in raw.items() if k != "signature"})
+    return Claim(raw=raw, punch=punch, content_hash=sha256_hex(message), message=message)
 
 
 # 2. device and signature ----------------------------------------------------------------------
 
 
 def verify_signature(
-    public_key: ec.EllipticCurvePublicKey, raw: dict[str, Any], signature_b64: str
+    public_key: ec.EllipticCurvePublicKey,
+    raw: dict[str, Any],
+    signature_b64: str,
+    message: bytes | None = None,
 ) -> bool:
     """ECDSA P-256/SHA-256 over RFC 8785 JSON of the punch without `signature` (IEEE P1363 r‖s)."""
     try:
@@ -117,7 +121,8 @@ def verify_signature(
     if len(sig) != 64:
         return False
     der = encode_dss_signature(int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:], "big"))
-    message = canonical({k: v for k, v in raw.items() if k != "signature"})
+    if message is None:
+        message = canonical({k: v for k, v in raw.items() if k != "signature"})
     try:
         public_key.verify(der, message, ec.ECDSA(hashes.SHA256()))
     except InvalidSignature:
@@ -160,7 +165,9 @@ def check_device(v: Verdict, device: DeviceView | None, require_signed: bool) ->
             device_id=device.id,
         )
         return
-    v.signature_ok = verify_signature(device.public_key, v.claim.raw, p.signature)
+    v.signature_ok = verify_signature(
+        device.public_key, v.claim.raw, p.signature, v.claim.message or None
+    )
     if not v.signature_ok:
         v.find(
             "bad_signature",

@@ -29,6 +29,7 @@ from fieldpunch.devices.keys import load_p256
 from fieldpunch.devices.models import Device
 from fieldpunch.geo.crs import CRS
 from fieldpunch.jobs.outbox import add_events, event_row
+from fieldpunch.kit.canonical import digest
 from fieldpunch.kit.clock import utcnow
 from fieldpunch.kit.errors import Forbidden, Invalid
 from fieldpunch.kit.ids import new_id
@@ -133,6 +134,11 @@ async def _cells(session: AsyncSession, org_id: str, keys: set[CellKey]) -> dict
 
 
 async def lock_head(session: AsyncSession, org_id: str, user_id: str) -> tuple[int, str]:
+    """The person's chain head, row-locked until commit (one statement: upsert … RETURNING).
+
+    ON CONFLICT DO UPDATE locks the existing row on PostgreSQL just like SELECT … FOR UPDATE;
+    SQLite writers are serial anyway (BEGIN IMMEDIATE).
+    """
     values = {
         "org_id": org_id,
         "user_id": user_id,
@@ -140,16 +146,17 @@ async def lock_head(session: AsyncSession, org_id: str, user_id: str) -> tuple[i
         "hash": ledger.GENESIS,
         "updated_at": utcnow(),
     }
-    ins = (
-        pg_insert(LedgerHead)
-        if session.get_bind().dialect.name == "postgresql"
-        else sqlite_insert(LedgerHead)
+    ins = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(
+        LedgerHead
     )
-    await session.execute(ins.values(**values).on_conflict_do_nothing())
-    stmt = select(LedgerHead.seq, LedgerHead.hash).where(
-        LedgerHead.org_id == org_id, LedgerHead.user_id == user_id
+    stmt = (
+        ins.values(**values)
+        .on_conflict_do_update(
+            index_elements=["org_id", "user_id"], set_={"org_id": ins.excluded.org_id}
+        )
+        .returning(LedgerHead.seq, LedgerHead.hash)
     )
-    row = (await session.execute(stmt.with_for_update())).one()
+    row = (await session.execute(stmt)).one()
     return int(row.seq), str(row.hash)
 
 
@@ -177,10 +184,19 @@ def ledger_content(row: dict[str, Any]) -> dict[str, Any]:
         "mock": row["mock"],
         "place_id": row["place_id"],
         "customer_id": row["customer_id"],
+        "distance_m": row["distance_m"],
+        "visit_id": row["visit_id"],
+        "photo_id": row["photo_id"],
+        "note": row["note"],
         "device_id": row["device_id"],
         "signature_ok": row["signature_ok"],
         "anomalies": sorted(a["rule"] for a in row["anomalies"]),
     }
+
+
+def payload_hash(payload: dict[str, Any]) -> str:
+    """The content hash of a stored claim: its canonical JSON without the signature."""
+    return digest({k: v for k, v in payload.items() if k != "signature"})
 
 
 def _row(org_id: str, v: Verdict, fences: OrgFences) -> dict[str, Any]:
@@ -280,14 +296,17 @@ async def _store(
     seq, head = await lock_head(session, p.org_id, p.user_id)
     # Idempotency, after the lock: a concurrent copy of the same punch has committed by now.
     client_ids = {c.punch.client_id for _, c in claims}
-    stored = {
-        row.client_id: row
-        for row in (
-            await session.execute(
-                select(Punch).where(Punch.org_id == p.org_id, Punch.client_id.in_(client_ids))
+    seen = (
+        await session.execute(
+            select(Punch.id, Punch.client_id).where(
+                Punch.org_id == p.org_id, Punch.client_id.in_(client_ids)
             )
-        ).scalars()
-    }
+        )
+    ).all()
+    stored: dict[str, Punch] = {}
+    if seen:  # replays are rare: load whole rows only then
+        found = await session.execute(select(Punch).where(Punch.id.in_([r.id for r in seen])))
+        stored = {row.client_id: row for row in found.scalars()}
     devices = await _devices(
         session, p.org_id, {c.punch.device_id for _, c in claims if c.punch.device_id}
     )
@@ -431,7 +450,7 @@ async def set_head(
 async def _reassess(
     session: AsyncSession,
     owner: Owner,
-    context: list[Punch],
+    context: list[engine.Stored],
     assessment: engine.Assessment,
     policy: Policy,
     seq: int,
@@ -459,10 +478,14 @@ async def _reassess(
         seq += 1
         digest = ledger.entry_hash(head, seq, content)
         entries.append(entry_row(owner, seq, "reassessment", punch.id, content, head, digest, at))
-        punch.seq, punch.hash, head = seq, digest, digest
+        head = digest
+        await session.execute(
+            update(Punch)
+            .where(Punch.id == punch.id)
+            .values(anomalies=punch.anomalies, status=punch.status, seq=seq, hash=digest)
+        )
         now = {a["rule"] for a in punch.anomalies}
         events += await review.reconcile(session, punch, before, now, at)
-    await session.flush()
     return seq, head
 
 

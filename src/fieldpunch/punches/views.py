@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 from fieldpunch.geo.crs import CRS, from_wgs84
@@ -39,7 +40,7 @@ def to_out(row: Any, crs: CRS, names: dict[str, str]) -> PunchOut:
         kind=row.kind,
         status=row.status,
         source=row.source,
-        captured_at=row.captured_at,
+        captured_at=row.captured_at.astimezone(UTC),  # one form, first answer or replay
         received_at=row.received_at,
         trusted_time=row.trusted_time,
         time_source=row.time_source,

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fieldpunch.auth.principal import Principal
+from fieldpunch.auth.principal import Principal, forget
 from fieldpunch.db.scoped import get_scoped, ref_scoped, scoped
 from fieldpunch.kit.errors import Conflict, Invalid, NotFound
 from fieldpunch.kit.ids import new_id
@@ -51,6 +51,7 @@ async def create(session: AsyncSession, p: Principal, body: TeamCreate) -> TeamO
     team = Team(id=new_id("team"), org_id=p.org_id, name=body.name, parent_id=body.parent_id)
     session.add(team)
     await session.flush()
+    forget()  # managers' visible subtrees may have grown
     return TeamOut.model_validate(team)
 
 
@@ -65,6 +66,7 @@ async def update(session: AsyncSession, p: Principal, team_id: str, body: TeamUp
             raise Invalid(["body", "parent_id"], "a team cannot sit under itself or its sub-teams")
     apply(team, changes)
     await session.flush()
+    forget()
     return TeamOut.model_validate(team)
 
 
@@ -76,3 +78,4 @@ async def delete(session: AsyncSession, p: Principal, team_id: str) -> None:
         raise Conflict("the team has members; move them first")
     await session.delete(team)
     await session.flush()
+    forget()

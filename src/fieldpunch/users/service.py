@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldpunch.auth.passwords import hash_password, verify_password
-from fieldpunch.auth.principal import Principal
+from fieldpunch.auth.principal import Principal, forget
 from fieldpunch.auth.scopes import Role
 from fieldpunch.db.scoped import get_scoped, ref_scoped, scoped
 from fieldpunch.kit.errors import Conflict, Invalid, NotFound
@@ -189,6 +189,7 @@ async def update(session: AsyncSession, p: Principal, user_id: str, body: UserUp
     if password is not None:
         user.password_hash = await hash_password(password)
     apply(user, changes)
+    forget(user.id)
     if managed is not None or role is not Role.manager:
         await _set_managed(session, user, managed or [])
     await session.flush()
@@ -216,5 +217,6 @@ async def update_me(session: AsyncSession, p: Principal, body: MeUpdate) -> User
         user.password_hash = await hash_password(password)
         user.token_version += 1
     apply(user, changes)
+    forget(user.id)
     await session.flush()
     return await out(session, user)
