@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldpunch.anomalies.models import Anomaly
 from fieldpunch.anomalies.schemas import AnomalyDetail, AnomalyOut, Leg
 from fieldpunch.auditlog.service import record
-from fieldpunch.auth.principal import Principal
+from fieldpunch.auth.principal import Principal, visible_rows
 from fieldpunch.geo.crs import CRS
 from fieldpunch.geo.distance import haversine_m
 from fieldpunch.jobs.outbox import add_events, event_row
@@ -28,15 +28,6 @@ from fieldpunch.teams.tree import subtree_ids
 from fieldpunch.users.models import User
 
 
-def _visible(p: Principal) -> Select[Any]:
-    stmt = select(Anomaly).where(Anomaly.org_id == p.org_id)
-    if p.visible_teams is not None:
-        stmt = stmt.join(User, User.id == Anomaly.user_id)
-        if (clause := p.user_filter(User.id, User.team_id)) is not None:
-            stmt = stmt.where(clause)
-    return stmt
-
-
 async def list_(
     session: AsyncSession,
     p: Principal,
@@ -50,7 +41,7 @@ async def list_(
     start: datetime | None,
     end: datetime | None,
 ) -> dict[str, Any]:
-    stmt = _visible(p)
+    stmt = visible_rows(Anomaly, p)
     if status is not None:
         stmt = stmt.where(Anomaly.status == status)
     if rule is not None:
@@ -72,7 +63,9 @@ async def list_(
 
 
 async def _get(session: AsyncSession, p: Principal, anomaly_id: str) -> Anomaly:
-    row = (await session.execute(_visible(p).where(Anomaly.id == anomaly_id))).scalar_one_or_none()
+    row = (
+        await session.execute(visible_rows(Anomaly, p).where(Anomaly.id == anomaly_id))
+    ).scalar_one_or_none()
     if row is None:
         raise NotFound(f"anomaly {anomaly_id} not found")
     return row

@@ -12,12 +12,13 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, Select, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldpunch.auth import apikeys, tokens
 from fieldpunch.auth.models import ApiKey
 from fieldpunch.auth.scopes import ROLE_SCOPES, Role, Scope
+from fieldpunch.db.scoped import scoped
 from fieldpunch.db.session import Session, after_commit
 from fieldpunch.kit.clock import utcnow
 from fieldpunch.kit.errors import Forbidden, Unauthorized
@@ -63,6 +64,16 @@ class Principal:
         if self.visible_teams:
             clauses.append(team_id_col.in_(self.visible_teams))
         return or_(*clauses) if clauses else user_id_col.is_(None)
+
+
+def visible_rows(model: Any, p: Principal) -> Select[Any]:
+    """This org's rows of a person-owned table (`model.user_id`) that the caller may see."""
+    stmt = scoped(model, p.org_id)
+    if p.visible_teams is not None:
+        stmt = stmt.join(User, User.id == model.user_id)
+        if (clause := p.user_filter(User.id, User.team_id)) is not None:
+            stmt = stmt.where(clause)
+    return stmt
 
 
 async def principal_for_user(session: AsyncSession, user: User) -> Principal:

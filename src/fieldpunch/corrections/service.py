@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldpunch.anomalies import policies
 from fieldpunch.auditlog.service import record
-from fieldpunch.auth.principal import Principal
+from fieldpunch.auth.principal import Principal, visible_rows
 from fieldpunch.corrections.models import Correction
 from fieldpunch.corrections.schemas import CorrectionCreate, CorrectionOut
 from fieldpunch.customers.models import Customer
@@ -29,18 +29,9 @@ from fieldpunch.users.models import User
 FUTURE_SLACK = timedelta(minutes=5)
 
 
-def _visible(p: Principal) -> Select[Any]:
-    stmt = select(Correction).where(Correction.org_id == p.org_id)
-    if p.visible_teams is not None:
-        stmt = stmt.join(User, User.id == Correction.user_id)
-        if (clause := p.user_filter(User.id, User.team_id)) is not None:
-            stmt = stmt.where(clause)
-    return stmt
-
-
 async def get_visible(session: AsyncSession, p: Principal, correction_id: str) -> Correction:
     row = (
-        await session.execute(_visible(p).where(Correction.id == correction_id))
+        await session.execute(visible_rows(Correction, p).where(Correction.id == correction_id))
     ).scalar_one_or_none()
     if row is None:
         raise NotFound(f"correction {correction_id} not found")
@@ -131,7 +122,7 @@ async def list_(
     status: str | None,
     user_id: str | None,
 ) -> dict[str, Any]:
-    stmt = _visible(p)
+    stmt = visible_rows(Correction, p)
     if status is not None:
         stmt = stmt.where(Correction.status == status)
     if user_id is not None:

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fieldpunch.auth.principal import Principal
+from fieldpunch.auth.principal import Principal, visible_rows
 from fieldpunch.db.scoped import scoped
 from fieldpunch.devices.keys import load_p256
 from fieldpunch.devices.models import Device
@@ -15,7 +15,6 @@ from fieldpunch.kit.clock import utcnow
 from fieldpunch.kit.errors import Conflict, Forbidden, NotFound
 from fieldpunch.kit.ids import new_id
 from fieldpunch.kit.pagination import PageParams, page_of, paginate
-from fieldpunch.users.models import User
 
 
 def to_out(d: Device) -> DeviceOut:
@@ -56,18 +55,9 @@ async def enrol(session: AsyncSession, p: Principal, body: DeviceCreate) -> tupl
     return device, True
 
 
-def _visible_stmt(p: Principal) -> Any:
-    stmt = scoped(Device, p.org_id)
-    if p.visible_teams is not None:
-        stmt = stmt.join(User, User.id == Device.user_id)
-        if (visible := p.user_filter(User.id, User.team_id)) is not None:
-            stmt = stmt.where(visible)
-    return stmt
-
-
 async def get_visible(session: AsyncSession, p: Principal, device_id: str) -> Device:
     row = (
-        await session.execute(_visible_stmt(p).where(Device.id == device_id))
+        await session.execute(visible_rows(Device, p).where(Device.id == device_id))
     ).scalar_one_or_none()
     if row is None:
         raise NotFound(f"device {device_id} not found")
@@ -82,7 +72,7 @@ async def list_(
     user_id: str | None,
     active: bool | None,
 ) -> dict[str, Any]:
-    stmt = _visible_stmt(p)
+    stmt = visible_rows(Device, p)
     if user_id is not None:
         stmt = stmt.where(Device.user_id == user_id)
     if active is not None:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fieldpunch.auth.principal import Principal
+from fieldpunch.auth.principal import Principal, visible_rows
 from fieldpunch.customers.models import Customer
 from fieldpunch.geo.crs import CRS
 from fieldpunch.kit.errors import NotFound
@@ -17,16 +17,6 @@ from fieldpunch.places.models import Place
 from fieldpunch.punches.models import Punch
 from fieldpunch.punches.schemas import PunchKind, PunchOut, PunchStatus
 from fieldpunch.punches.views import to_out
-from fieldpunch.users.models import User
-
-
-def _visible(p: Principal) -> Select[Any]:
-    stmt = select(Punch).where(Punch.org_id == p.org_id)
-    if p.visible_teams is not None:
-        stmt = stmt.join(User, User.id == Punch.user_id)
-        if (clause := p.user_filter(User.id, User.team_id)) is not None:
-            stmt = stmt.where(clause)
-    return stmt
 
 
 async def names_of(session: AsyncSession, org_id: str, rows: list[Punch]) -> dict[str, str]:
@@ -52,7 +42,9 @@ async def names_of(session: AsyncSession, org_id: str, rows: list[Punch]) -> dic
 
 
 async def get(session: AsyncSession, p: Principal, punch_id: str, crs: CRS) -> PunchOut:
-    row = (await session.execute(_visible(p).where(Punch.id == punch_id))).scalar_one_or_none()
+    row = (
+        await session.execute(visible_rows(Punch, p).where(Punch.id == punch_id))
+    ).scalar_one_or_none()
     if row is None:
         raise NotFound(f"punch {punch_id} not found")
     return to_out(row, crs, await names_of(session, p.org_id, [row]))
@@ -70,7 +62,7 @@ async def list_(
     kind: PunchKind | None,
     status: PunchStatus | None,
 ) -> dict[str, Any]:
-    stmt = _visible(p)
+    stmt = visible_rows(Punch, p)
     if user_id is not None:
         stmt = stmt.where(Punch.user_id == user_id)
     if start is not None:
