@@ -50,6 +50,14 @@ async def test_one_bad_row_imports_nothing(org: OrgKit) -> None:
     assert (await staff.post("/cells/import", content=GOOD.encode())).status_code == 403
 
 
+async def test_line_ends_of_any_kind_are_rows_not_server_errors(org: OrgKit) -> None:
+    # A bare CR (old Mac line end) once escaped the csv module as a 500 (found by schemathesis).
+    r = await _post(org, "\r\x1e{Ç£")
+    assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["body", "row", 2]
+    crlf = await _post(org, (HEADER + GOOD).replace("\n", "\r\n"))
+    assert crlf.json() == {"rows": 2, "dry_run": False}
+
+
 async def test_a_known_cell_joins_the_fusion(org: OrgKit) -> None:
     await _post(org, GOOD)
     staff = await org.person("staff")

@@ -65,10 +65,18 @@ def _float(value: str, lo: float, hi: float) -> float:
 
 def parse(text: str) -> list[dict[str, Any]]:
     """Every row as column values; ImportRejected naming up to 20 bad rows and fields."""
-    reader = csv.reader(io.StringIO(text))
+    # newline="" lets the csv module see the line ends itself (a stray CR is then its to judge).
+    reader = csv.reader(io.StringIO(text, newline=""))
     rows: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
-    for n, record in enumerate(reader, start=1):
+    try:
+        records = list(reader)
+    except csv.Error as exc:  # unbalanced quotes, NUL bytes, line ends inside fields
+        raise ImportRejected(
+            f"not CSV at line {reader.line_num}: {exc}",
+            [{"loc": ["body", "row", reader.line_num], "msg": str(exc)}],
+        ) from exc
+    for n, record in enumerate(records, start=1):
         if not record or (n == 1 and record[0].strip().lower() == "radio"):
             continue
         if len(record) < 9:
