@@ -4,7 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench serve clean
+.PHONY: demo test lint format bench serve clean web web-test browser api-snapshot screenshot
+
+# The field app (web/): npm ci from the lockfile, then vite build into src/fieldpunch/web/dist/,
+# which `fieldpunch serve` mounts at /app/.
+WEB := web
+NODE_STAMP := $(WEB)/node_modules/.installed
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,16 +17,48 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+$(NODE_STAMP): $(WEB)/package.json $(WEB)/package-lock.json
+	cd $(WEB) && npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+web: $(NODE_STAMP)
+	cd $(WEB) && npm run --silent build
+
+web-test: $(NODE_STAMP)
+	cd $(WEB) && npx vitest run
+
+# A browser for the end-to-end tests: Debian's Chromium (as root), else Playwright's download.
+# Neither possible: the e2e tests skip (and fail with FIELDPUNCH_REQUIRE_SERVICES=1).
+browser: $(STAMP)
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	    || echo "make: apt-get could not install chromium"; \
+	else \
+	  $(BIN)/playwright install chromium || echo "make: no browser: the e2e tests will skip"; \
+	fi
+
+demo: $(STAMP) web
 	$(BIN)/fieldpunch demo
 
-serve: $(STAMP)
+serve: $(STAMP) web
 	$(BIN)/fieldpunch serve
 
-test: $(STAMP)
+test: $(STAMP) web browser
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	cd $(WEB) && npx vitest run
 	$(BIN)/pytest
+
+# After an API change: refresh web/openapi.json and the TypeScript types generated from it.
+api-snapshot: $(STAMP) $(NODE_STAMP)
+	$(BIN)/python $(WEB)/scripts/snapshot_openapi.py
+	cd $(WEB) && npm run --silent gen:api
+
+# Refresh docs/img/punch-390x844.png (the README picture) from the browser test.
+screenshot: $(STAMP) web browser
+	FIELDPUNCH_UPDATE_SCREENSHOT=1 $(BIN)/pytest -q tests/e2e -k screenshot
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
@@ -37,4 +74,4 @@ bench: $(STAMP)
 	$(BIN)/fieldpunch bench ingest
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis $(WEB)/node_modules src/fieldpunch/web/dist

@@ -11,6 +11,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy import text
 
 from fieldpunch import __version__
+from fieldpunch.alerts.endpoints import router as alerts_router
 from fieldpunch.anomalies.endpoints import router as anomalies_router
 from fieldpunch.auditlog.endpoints import router as audit_log_router
 from fieldpunch.auth.endpoints import keys as api_keys_router
@@ -22,18 +23,24 @@ from fieldpunch.customers.endpoints import router as customers_router
 from fieldpunch.db import migrate
 from fieldpunch.db.engine import Database
 from fieldpunch.devices.endpoints import router as devices_router
-from fieldpunch.jobs.periodic import ledger_checkpoints
+from fieldpunch.jobs.endpoints import router as jobs_router
 from fieldpunch.jobs.relay import Relay
+from fieldpunch.jobs.worker import build_runner
 from fieldpunch.kit import errors
 from fieldpunch.kit.logs import RequestLog
-from fieldpunch.live.hub import Hub
+from fieldpunch.live.endpoints import router as live_router
+from fieldpunch.live.redis_hub import make_hub
+from fieldpunch.notify.endpoints import robots_router
+from fieldpunch.notify.endpoints import router as notify_router
 from fieldpunch.orgs.endpoints import router as org_router
+from fieldpunch.photos.endpoints import router as photos_router
 from fieldpunch.places.endpoints import router as places_router
 from fieldpunch.places.fences import FenceCache
 from fieldpunch.punches.endpoints import router as punches_router
 from fieldpunch.punches.service import Intake
 from fieldpunch.teams.endpoints import router as teams_router
 from fieldpunch.users.endpoints import router as users_router
+from fieldpunch.web import static as web_static
 
 API_PREFIX = "/api/v1"
 
@@ -50,21 +57,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = app.state.db = Database(settings.db_url)
-        app.state.hub = Hub()
+        app.state.hub = make_hub(settings.redis_url, settings.db_url)
+        await app.state.hub.start()
         app.state.relay = Relay(db, app.state.hub)
         app.state.intake = Intake(secret=settings.signing_key, fences=FenceCache())
         app.state.relay.start()
-        # Embedded mode has no worker process: periodic jobs run here.
-        periodic = [ledger_checkpoints(db, settings.signing_key, settings.checkpoint_interval_s)]
-        if settings.embedded:
-            for job in periodic:
-                job.start()
+        # Embedded mode has no worker process: the job runner (and its schedules) runs here.
+        app.state.jobs = None
+        if settings.run_jobs_here:
+            app.state.jobs = build_runner(
+                db, settings, role="serve", after_job=app.state.relay.kick
+            )
+            await app.state.jobs.start()
         try:
             yield
         finally:
-            for job in periodic:
-                await job.stop()
+            if app.state.jobs is not None:
+                await app.state.jobs.stop(settings.worker_grace_s)
             await app.state.relay.stop()
+            await app.state.hub.stop()  # closes the live sockets: clients resume elsewhere
             await db.dispose()
 
     app = FastAPI(
@@ -94,6 +105,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         anomalies_router,
         corrections_router,
         audit_log_router,
+        live_router,
+        notify_router,
+        robots_router,
+        alerts_router,
+        jobs_router,
+        photos_router,
     ):
         api.include_router(router)
     app.include_router(api)
@@ -126,6 +143,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/", include_in_schema=False)
     async def root() -> RedirectResponse:
         return RedirectResponse("/docs")
+
+    web_static.mount(app)  # the field app at /app/ (built by `make web`)
 
     app.add_middleware(RequestLog, enabled=settings.access_log)
     return app

@@ -137,14 +137,22 @@ def create_org(
 
 
 @app.command()
-def worker() -> None:
-    """Run background jobs (ledger checkpoints) until SIGTERM or SIGINT."""
+def worker(
+    concurrency: Annotated[
+        int | None, typer.Option(min=1, max=64, help="Jobs at once (FIELDPUNCH_WORKER_CONCURRENCY)")
+    ] = None,
+) -> None:
+    """Run background jobs (alerts, notifications, reminders, checkpoints) until SIGTERM or SIGINT.
+
+    Several workers may run at once: each job runs on one of them, each periodic task once.
+    On SIGTERM running jobs get FIELDPUNCH_WORKER_GRACE_S to finish; the rest go back to the queue.
+    """
     from fieldpunch.db.engine import Database
     from fieldpunch.db.migrate import current, head
-    from fieldpunch.jobs.periodic import ledger_checkpoints
+    from fieldpunch.jobs.worker import build_runner
     from fieldpunch.kit.logs import configure
 
-    settings = _settings()
+    settings = _settings(**({"worker_concurrency": concurrency} if concurrency else {}))
     configure(settings.log_level)
 
     async def run() -> None:
@@ -159,14 +167,31 @@ def worker() -> None:
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, stop.set)
-            jobs = [ledger_checkpoints(db, settings.signing_key, settings.checkpoint_interval_s)]
-            for job in jobs:
-                job.start()
-            log.info("worker ready", extra={"jobs": [j.name for j in jobs]})
+            runner = build_runner(db, settings)
+            await runner.start()
+            log.info(
+                "worker ready",
+                extra={
+                    "worker": runner.name,
+                    "kinds": sorted(runner.kinds),
+                    "schedules": sorted(runner.schedules),
+                    "concurrency": runner.concurrency,
+                },
+            )
             await stop.wait()
-            log.info("worker stopping")
-            for job in jobs:
-                await job.stop()
+            log.info("worker stopping", extra={"worker": runner.name})
+            await runner.stop(settings.worker_grace_s)
+            stats = runner.stats
+            log.info(
+                "worker stopped",
+                extra={
+                    "worker": runner.name,
+                    "done": stats.done,
+                    "retried": stats.retried,
+                    "dead": stats.dead,
+                    "handed_back": stats.released,
+                },
+            )
         finally:
             await db.dispose()
 

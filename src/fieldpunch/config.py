@@ -32,12 +32,30 @@ class Settings(BaseSettings):
     # How often chain heads are signed into a checkpoint (bounds what a DB edit could hide).
     checkpoint_interval_s: int = Field(default=300, ge=5, le=86400)
     access_log: bool = True
+    # Live feed (WS /api/v1/live): a `{"type": "ping"}` this often on every socket, so clients
+    # and proxies see a quiet connection is alive.
+    live_ping_s: float = Field(default=30.0, gt=0, le=3600)
     smtp_host: str | None = None
     smtp_port: int = Field(default=587, ge=1, le=65535)
     smtp_user: str | None = None
     smtp_password: str | None = None
     smtp_from: str = "fieldpunch@localhost"
     smtp_tls: Literal["none", "starttls", "tls"] = "starttls"
+    # Jobs: run in this process (embedded `serve` does by default) or only in `fieldpunch worker`.
+    jobs_in_process: bool | None = None
+    worker_concurrency: int = Field(default=4, ge=1, le=64)
+    # Idle workers look for due jobs this often: the most a new alert waits to start.
+    worker_poll_s: float = Field(default=0.5, ge=0.01, le=60)
+    # A claimed job is another worker's to retry once its lease runs out (a killed worker).
+    job_lease_s: float = Field(default=120, ge=1, le=3600)
+    # On SIGTERM, running jobs get this long to finish before they are handed back.
+    worker_grace_s: float = Field(default=20, ge=0, le=600)
+    # Web Push (VAPID, RFC 8292): base64url of the raw 32-byte P-256 private key.
+    vapid_private_key: str = ""
+    vapid_subject: str = ""
+    # Robot webhooks and push endpoints go only to the vendors' hosts and these (comma-separated;
+    # `.example.com` allows subdomains): e.g. a self-hosted Mattermost. Guards against SSRF.
+    outbound_allow_hosts: str = ""
 
     @field_validator("database_url")
     @classmethod
@@ -83,6 +101,56 @@ class Settings(BaseSettings):
     def embedded(self) -> bool:
         """Embedded mode: SQLite, jobs and live feed in this process."""
         return self.db_url.startswith("sqlite")
+
+    @property
+    def run_jobs_here(self) -> bool:
+        """Whether `serve` runs the job runner itself (embedded default) or leaves it to workers."""
+        return self.embedded if self.jobs_in_process is None else self.jobs_in_process
+
+    @property
+    def allowed_hosts(self) -> tuple[str, ...]:
+        return tuple(h.strip().lower() for h in self.outbound_allow_hosts.split(",") if h.strip())
+
+    @field_validator("vapid_private_key")
+    @classmethod
+    def _vapid_private_key(cls, v: str) -> str:
+        if v:
+            from fieldpunch.notify.webpush import load_private_key
+
+            load_private_key(v)  # raises ValueError with what is wrong
+        return v
+
+    @field_validator("vapid_subject")
+    @classmethod
+    def _vapid_subject(cls, v: str) -> str:
+        if v and not v.startswith(("mailto:", "https://")):
+            raise ValueError("must start with mailto: or https://")
+        return v
+
+    @cached_property
+    def vapid_key(self) -> str | None:
+        """The VAPID private key: configured, else (embedded) generated once in the data folder."""
+        if self.vapid_private_key:
+            return self.vapid_private_key
+        if not self.embedded:
+            return None  # several processes must share one key: web push needs it configured
+        path = self.data_dir / "vapid_private_key"
+        if not path.exists():
+            from fieldpunch.notify.webpush import new_private_key
+
+            # Written aside, then linked in: `serve` and a worker starting together agree on one.
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f".vapid_private_key.{os.getpid()}.{secrets.token_hex(4)}")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(new_private_key())
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass
+            finally:
+                tmp.unlink()
+        return path.read_text().strip()
 
     @cached_property
     def signing_key(self) -> str:

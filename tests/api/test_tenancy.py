@@ -6,15 +6,26 @@ kind of path id must be added to `foreign_ids` or this test fails and says so.
 
 from __future__ import annotations
 
+import io
 import re
+import secrets
 
 import httpx
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from PIL import Image
 
+from fieldpunch.devices.keys import b64url_encode
 from tests.factories import Api, OrgKit
 from tests.keys import new_p256
 from tests.punching import punch
 
 ID_PARAM = re.compile(r"\{(\w+)\}")
+
+
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (1, 2, 3)).save(out, "PNG")
+    return out.getvalue()
 
 
 async def _foreign_ids(other: OrgKit) -> dict[str, str]:
@@ -45,6 +56,34 @@ async def _foreign_ids(other: OrgKit) -> dict[str, str]:
             "place_id": place["id"],
         },
     )
+    photo = await staff.ok("post", "/photos", 201, files={"file": ("p.png", _png(), "image/png")})
+    notification = await staff.ok("post", "/me/notifications/test", 201)
+    mocked = punch()
+    mocked["location"]["mock"] = True  # critical and live: an alert job for the admins
+    await staff.ok("post", "/punches", 201, json=mocked)
+    alert_job = (await other.admin.ok("get", "/jobs", params={"kind": "alert.anomaly"}))["items"][0]
+    # Disabled, so nothing is ever sent to the vendor from a test.
+    robot = await other.admin.ok(
+        "post",
+        "/robots",
+        201,
+        json={
+            "name": "Ops group",
+            "provider": "wecom",
+            "url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k",
+            "enabled": False,
+        },
+    )
+    ua = new_p256()[0].public_key().public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
+    subscription = await staff.ok(
+        "post",
+        "/me/push-subscriptions",
+        201,
+        json={
+            "endpoint": f"https://fcm.googleapis.com/fcm/send/{secrets.token_hex(8)}",
+            "keys": {"p256dh": b64url_encode(ua), "auth": b64url_encode(b"0123456789abcdef")},
+        },
+    )
     return {
         "team_id": team,
         "user_id": str(staff.user_id),
@@ -55,6 +94,11 @@ async def _foreign_ids(other: OrgKit) -> dict[str, str]:
         "punch_id": punch_made["id"],
         "anomaly_id": anomaly["id"],
         "correction_id": correction["id"],
+        "photo_id": photo["id"],
+        "notification_id": notification["id"],
+        "job_id": alert_job["id"],
+        "robot_id": robot["id"],
+        "subscription_id": subscription["id"],
     }
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fieldpunch.alerts import hooks as alerts
 from fieldpunch.anomalies.engine import Stored
 from fieldpunch.anomalies.models import Anomaly
 from fieldpunch.jobs.outbox import event_row
@@ -51,6 +52,7 @@ async def open_anomalies(
     ]
     if rows:
         await session.execute(insert(Anomaly), rows)
+        await alerts.anomalies_opened(session, org_id, rows, at)  # a job, run after commit
     return [_event(org_id, "anomaly.created", r, at) for r in rows]
 
 

@@ -35,6 +35,11 @@ class Scope(StrEnum):
     corrections_review = "corrections:review"
     api_keys_manage = "api_keys:manage"
     audit_read = "audit:read"
+    # One's own inbox, preferences and push subscriptions (every person).
+    notifications_read = "notifications:read"
+    notifications_write = "notifications:write"
+    # Robots, alert settings and the job queue of the org (admins).
+    alerts_manage = "alerts:manage"
 
 
 ALL = frozenset(Scope)
@@ -51,9 +56,21 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
         Scope.anomalies_review,
         Scope.corrections_request,
         Scope.corrections_review,
+        Scope.notifications_write,
     },
-    Role.staff: _READ | {Scope.devices_write, Scope.punches_write, Scope.corrections_request},
+    Role.staff: _READ
+    | {
+        Scope.devices_write,
+        Scope.punches_write,
+        Scope.corrections_request,
+        Scope.notifications_write,
+    },
 }
 
 # A key cannot mint keys: that stays with a person who can be held to account.
-API_KEY_GRANTABLE = ALL - {Scope.api_keys_manage}
+# Nor hold an inbox: notifications belong to people.
+API_KEY_GRANTABLE = ALL - {
+    Scope.api_keys_manage,
+    Scope.notifications_read,
+    Scope.notifications_write,
+}

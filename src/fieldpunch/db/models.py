@@ -1,5 +1,6 @@
 """Every table, imported in one place for Alembic and for create-on-test."""
 
+from fieldpunch.alerts.models import AlertSettings
 from fieldpunch.anomalies.models import Anomaly, PolicyOverride
 from fieldpunch.auditlog.models import AuditEvent
 from fieldpunch.auth.models import ApiKey
@@ -8,14 +9,22 @@ from fieldpunch.corrections.models import Correction
 from fieldpunch.customers.models import Customer
 from fieldpunch.db.base import Base
 from fieldpunch.devices.models import Device
-from fieldpunch.jobs.models import OutboxEvent
+from fieldpunch.jobs.models import Job, OutboxEvent, Schedule
+from fieldpunch.notify.models import (
+    Notification,
+    NotificationPreference,
+    PushSubscription,
+    RobotTarget,
+)
 from fieldpunch.orgs.models import Org
+from fieldpunch.photos.models import Photo
 from fieldpunch.places.models import Place
 from fieldpunch.punches.models import LedgerCheckpoint, LedgerEntry, LedgerHead, Punch
 from fieldpunch.teams.models import Team
 from fieldpunch.users.models import ManagedTeam, User
 
 __all__ = [
+    "AlertSettings",
     "Anomaly",
     "ApiKey",
     "AuditEvent",
@@ -24,15 +33,22 @@ __all__ = [
     "Correction",
     "Customer",
     "Device",
+    "Job",
     "LedgerCheckpoint",
     "LedgerEntry",
     "LedgerHead",
     "ManagedTeam",
+    "Notification",
+    "NotificationPreference",
     "Org",
     "OutboxEvent",
+    "Photo",
     "Place",
     "PolicyOverride",
     "Punch",
+    "PushSubscription",
+    "RobotTarget",
+    "Schedule",
     "Team",
     "User",
 ]

@@ -1,49 +1,40 @@
-"""Periodic work in-process: embedded `serve` runs it itself, otherwise `fieldpunch worker` does."""
+"""Periodic work, as scheduled jobs: each runs once per interval across all workers."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
-from fieldpunch.db.engine import Database
+from sqlalchemy import delete
+
+from fieldpunch.jobs.models import Job
+from fieldpunch.jobs.runner import JobContext, JobKind, PeriodicTask
 from fieldpunch.punches.audit import checkpoint_all
 
-log = logging.getLogger("fieldpunch.periodic")
+# Done jobs are kept this long (to look into recent deliveries), dead ones until an admin acts.
+KEEP_DONE = timedelta(days=7)
 
 
-class Periodic:
-    """Runs `work` every `interval_s` seconds until stopped; a failure is logged, not fatal."""
-
-    def __init__(self, name: str, interval_s: float, work: Callable[[], Awaitable[object]]) -> None:
-        self.name, self.interval_s, self.work = name, interval_s, work
-        self._task: asyncio.Task[None] | None = None
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval_s)
-            try:
-                result = await self.work()
-                log.debug("periodic job ran", extra={"job": self.name, "result": result})
-            except Exception:
-                log.exception("periodic job failed", extra={"job": self.name})
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name=self.name)
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-
-def ledger_checkpoints(db: Database, secret: str, interval_s: float) -> Periodic:
+async def ledger_checkpoint(ctx: JobContext) -> None:
     """Sign every org's chain heads that moved since the last checkpoint."""
+    async with ctx.db.transaction() as session:
+        await checkpoint_all(session, ctx.settings.signing_key)
 
-    async def work() -> int:
-        async with db.transaction() as session:
-            return await checkpoint_all(session, secret)
 
-    return Periodic("ledger-checkpoints", interval_s, work)
+async def prune_jobs(ctx: JobContext) -> None:
+    async with ctx.db.transaction() as session:
+        await session.execute(
+            delete(Job).where(Job.status == "done", Job.done_at < ctx.now() - KEEP_DONE)
+        )
+
+
+KINDS = [
+    JobKind("ledger.checkpoint", ledger_checkpoint, timeout_s=300),
+    JobKind("jobs.prune", prune_jobs, timeout_s=300),
+]
+
+
+def tasks(checkpoint_interval_s: int) -> list[PeriodicTask]:
+    return [
+        PeriodicTask("ledger-checkpoints", "ledger.checkpoint", checkpoint_interval_s),
+        PeriodicTask("prune-jobs", "jobs.prune", 3600),
+    ]

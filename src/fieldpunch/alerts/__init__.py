@@ -1,0 +1,1 @@
+"""Violation alerts: critical live anomalies to the managers at once, escalation when unreviewed."""

@@ -1,0 +1,52 @@
+"""Every job kind and periodic task: what `fieldpunch worker` and embedded `serve` run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from fieldpunch.alerts.service import JOB_KINDS as ALERT_KINDS
+from fieldpunch.config import Settings
+from fieldpunch.db.engine import Database
+from fieldpunch.jobs import periodic
+from fieldpunch.jobs.runner import JobKind, PeriodicTask, Runner, worker_name
+from fieldpunch.kit.clock import utcnow
+from fieldpunch.notify.channels import JOB_KINDS as CHANNEL_KINDS
+from fieldpunch.notify.reminders import SCAN_TASK, NoSchedules, ReminderSource, scan_kind
+
+
+def job_kinds(reminders: ReminderSource | None = None) -> list[JobKind]:
+    # Reminders read shifts, visits and leave through their source (none exist yet).
+    return [
+        *periodic.KINDS,
+        *CHANNEL_KINDS,
+        *ALERT_KINDS,
+        scan_kind(reminders or NoSchedules()),
+    ]
+
+
+def periodic_tasks(settings: Settings) -> list[PeriodicTask]:
+    return [*periodic.tasks(settings.checkpoint_interval_s), SCAN_TASK]
+
+
+def build_runner(
+    db: Database,
+    settings: Settings,
+    *,
+    role: str = "worker",
+    after_job: Callable[[], None] | None = None,
+    clock: Callable[[], datetime] = utcnow,
+    reminders: ReminderSource | None = None,
+) -> Runner:
+    return Runner(
+        db,
+        settings,
+        job_kinds(reminders),
+        name=worker_name(role),
+        schedules=periodic_tasks(settings),
+        concurrency=settings.worker_concurrency,
+        lease_s=settings.job_lease_s,
+        poll_s=settings.worker_poll_s,
+        clock=clock,
+        after_job=after_job,
+    )

@@ -1,0 +1,1 @@
+"""Notifications: the in-app inbox, preferences, and delivery channels (email, web push, robots)."""

@@ -1,0 +1,1 @@
+"""Photos: visit and correction evidence, re-encoded without metadata, kept in a storage."""

@@ -1,0 +1,85 @@
+"""The field app's static serving: hashed assets cached for good, the shell always revalidated."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from fieldpunch.web import static
+
+
+def _dist(tmp_path: Path) -> Path:
+    dist = tmp_path / "dist"
+    (dist / "assets").mkdir(parents=True)
+    (dist / "icons").mkdir()
+    (dist / "index.html").write_text("<!doctype html><title>shell</title>")
+    (dist / "sw.js").write_text("self.addEventListener('fetch', () => {})")
+    (dist / "manifest.webmanifest").write_text('{"name": "x"}')
+    (dist / "assets" / "index-abc123.js").write_text("console.log(1)")
+    (dist / "icons" / "icon-192.png").write_bytes(b"\x89PNG\r\n")
+    (tmp_path / "secret.txt").write_text("outside")
+    return dist
+
+
+async def _client(dist: Path) -> httpx.AsyncClient:
+    app = FastAPI()
+    static.mount(app, dist)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+
+
+async def test_assets_are_immutable_and_the_shell_revalidates(tmp_path: Path) -> None:
+    async with await _client(_dist(tmp_path)) as c:
+        asset = await c.get("/app/assets/index-abc123.js")
+        assert asset.status_code == 200
+        assert asset.headers["cache-control"] == "public, max-age=31536000, immutable"
+        assert asset.headers["content-type"].startswith("text/javascript")
+        for path in ("/app/", "/app/index.html", "/app/sw.js", "/app/manifest.webmanifest"):
+            r = await c.get(path)
+            assert r.status_code == 200, path
+            assert r.headers["cache-control"] == "no-cache", path
+        shell = await c.get("/app/")
+        assert "shell" in shell.text
+        assert "default-src 'self'" in shell.headers["content-security-policy"]
+        assert (await c.get("/app/sw.js")).headers["service-worker-allowed"] == "/app/"
+        manifest = await c.get("/app/manifest.webmanifest")
+        assert manifest.headers["content-type"].startswith("application/manifest+json")
+        assert (await c.get("/app", follow_redirects=False)).headers["location"] == "/app/"
+
+
+async def test_client_routes_fall_back_to_the_shell_and_files_do_not(tmp_path: Path) -> None:
+    async with await _client(_dist(tmp_path)) as c:
+        for route in ("/app/login", "/app/customers/cus_123", "/app/me"):
+            r = await c.get(route)
+            assert r.status_code == 200 and "shell" in r.text, route
+            assert r.headers["cache-control"] == "no-cache"
+        assert (await c.get("/app/assets/missing-123.js")).status_code == 404
+        assert (await c.get("/app/icons/nope.png")).status_code == 404
+
+
+async def test_conditional_requests_answer_304(tmp_path: Path) -> None:
+    async with await _client(_dist(tmp_path)) as c:
+        first = await c.get("/app/assets/index-abc123.js")
+        again = await c.get(
+            "/app/assets/index-abc123.js", headers={"If-None-Match": first.headers["etag"]}
+        )
+        assert again.status_code == 304
+        assert again.headers["cache-control"] == "public, max-age=31536000, immutable"
+
+
+@pytest.mark.parametrize(
+    "path", ["/app/../secret.txt", "/app/%2e%2e/secret.txt", "/app/assets/../../secret.txt"]
+)
+async def test_nothing_outside_the_build_is_served(tmp_path: Path, path: str) -> None:
+    async with await _client(_dist(tmp_path)) as c:
+        r = await c.get(path)
+        assert "outside" not in r.text
+
+
+async def test_an_unbuilt_app_says_how_to_build_it(tmp_path: Path) -> None:
+    async with await _client(tmp_path / "nothing") as c:
+        r = await c.get("/app/")
+        assert r.status_code == 503
+        assert "make web" in r.text

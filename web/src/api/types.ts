@@ -1,0 +1,21 @@
+/** Names for the generated OpenAPI shapes the app uses (src/api/schema.d.ts, `npm run gen:api`). */
+import type { components } from './schema'
+
+type S = components['schemas']
+export type PunchIn = S['PunchIn']
+export type PunchOut = S['PunchOut']
+export type PunchKind = S['PunchKind']
+export type LocationIn = S['LocationIn']
+export type TimeProofIn = S['TimeProofIn']
+export type BatchItemOut = S['BatchItemOut']
+export type TimeOut = S['TimeOut']
+export type MeOut = S['MeOut']
+export type TokenOut = S['TokenOut']
+export type CustomerOut = S['CustomerOut']
+export type PlaceOut = S['PlaceOut']
+export type AnomalyOut = S['AnomalyOut']
+export type CorrectionOut = S['CorrectionOut']
+export type CorrectionCreate = S['CorrectionCreate']
+export type PhotoOut = S['PhotoOut']
+export type DeviceOut = S['DeviceOut']
+export type Finding = S['Finding']

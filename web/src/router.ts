@@ -1,0 +1,26 @@
+import { createRouter, createWebHistory } from 'vue-router'
+import { state } from './state'
+import CustomersView from './views/CustomersView.vue'
+import LoginView from './views/LoginView.vue'
+import MeView from './views/MeView.vue'
+import PunchView from './views/PunchView.vue'
+import VisitView from './views/VisitView.vue'
+
+// Static imports: one bundle, so the cached app shell is always complete offline.
+export const router = createRouter({
+  history: createWebHistory(import.meta.env.BASE_URL),
+  routes: [
+    { path: '/', name: 'punch', component: PunchView },
+    { path: '/login', name: 'login', component: LoginView, meta: { public: true } },
+    { path: '/customers', name: 'customers', component: CustomersView },
+    { path: '/customers/:id', name: 'visit', component: VisitView, props: true },
+    { path: '/me', name: 'me', component: MeView },
+    { path: '/:rest(.*)*', redirect: '/' },
+  ],
+})
+
+router.beforeEach((to) => {
+  if (!to.meta.public && !state.me) return { name: 'login' }
+  if (to.name === 'login' && state.me) return { name: 'punch' }
+  return true
+})
