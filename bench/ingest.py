@@ -105,6 +105,7 @@ class Options:
     pg_port: int
     pg_user: str
     pg_admin_db: str
+    detectors_off_run: bool = True
 
 
 def parse_args(argv: list[str]) -> Options:
@@ -141,6 +142,12 @@ def parse_args(argv: list[str]) -> Options:
     p.add_argument("--batches", type=int, default=20, help="batch requests to send")
     p.add_argument("--batch-size", type=int, default=1000)
     p.add_argument("--batch-connections", type=int, default=2)
+    p.add_argument(
+        "--detectors-off-run",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also measure single punches with every anomaly rule off (the detectors' cost)",
+    )
     p.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds before each server")
     p.add_argument("--profile", type=Path, help="py-spy each server into this folder")
     p.add_argument("--json", type=Path, dest="json_out", help="also write the summary here")
@@ -175,6 +182,7 @@ def parse_args(argv: list[str]) -> Options:
         batch_size=a.batch_size,
         batch_connections=a.batch_connections,
         warmup_s=a.warmup,
+        detectors_off_run=a.detectors_off_run,
         profile=a.profile,
         json_out=a.json_out,
         log_dir=a.log_dir,
@@ -1029,6 +1037,15 @@ def run_db(db: str, o: Options, tmp_root: Path) -> dict[str, Any]:
             result["sanity"] = asyncio.run(sanity(server.base, maker))
             say(f"sanity: {result['sanity']}")
             pool = Pool(maker.singles)
+            if o.detectors_off_run:
+                # The anomaly detectors' cost: the same server with every rule turned off through
+                # the policy API. Run first, so the table is smaller for it and the measured
+                # overhead errs on the high side.
+                asyncio.run(set_rules(server.base, admin_email, enabled=False))
+                result["no_detectors"] = measure_singles(
+                    server, pool, o, tmp, f"{db}-no-detectors", None
+                )
+                asyncio.run(set_rules(server.base, admin_email, enabled=True))
             t = time.perf_counter()
             result["fieldpunch"] = measure_singles(
                 server, pool, o, tmp, f"{db}-fieldpunch", o.profile
@@ -1052,7 +1069,46 @@ def run_db(db: str, o: Options, tmp_root: Path) -> dict[str, Any]:
         result["setup_s"] = setup_s
     fp, base = result["fieldpunch"]["throughput_rps"], result["baseline"]["throughput_rps"]
     result["ratio_to_baseline"] = round(fp / base, 3) if fp and base else None
+    if "no_detectors" in result:
+        off, on = result["no_detectors"], result["fieldpunch"]
+        result["detector_overhead"] = detector_overhead(off, on)
     return result
+
+
+def detector_overhead(off: dict[str, Any], on: dict[str, Any]) -> dict[str, float | None]:
+    """How much the detectors cost: lost throughput and added server CPU per punch."""
+
+    def more(a: float | None, b: float | None) -> float | None:
+        return round(b / a - 1, 3) if a and b else None
+
+    return {
+        "throughput_loss": None
+        if not (off["throughput_rps"] and on["throughput_rps"])
+        else round(1 - on["throughput_rps"] / off["throughput_rps"], 3),
+        "cpu_per_punch_added": more(
+            off["server_cpu_ms_per_request"], on["server_cpu_ms_per_request"]
+        ),
+    }
+
+
+async def set_rules(base: str, admin_email: str, *, enabled: bool) -> None:
+    """Turn every anomaly rule on or off for the org (PUT /policy; the rest stays default)."""
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        tok = _ok(
+            await client.post(
+                "/api/v1/auth/token", data={"username": admin_email, "password": PASSWORD}
+            ),
+            "admin login",
+        )
+        auth = {"Authorization": f"Bearer {tok['access_token']}"}
+        rules = _ok(await client.get("/api/v1/policy", headers=auth), "policy")["effective"][
+            "rules"
+        ]
+        override = {"rules": {n: {**r, "enabled": False} for n, r in rules.items()}}
+        _ok(
+            await client.put("/api/v1/policy", json=override if not enabled else {}, headers=auth),
+            "policy",
+        )
 
 
 # Reporting --------------------------------------------------------------------------------------
@@ -1198,6 +1254,22 @@ def markdown(results: dict[str, dict[str, Any]], o: Options) -> str:
         "",
         lambda r: _f(r["fieldpunch"]["loadgen_cpu_pct_at_max"], "%"),
     )
+    if all("detector_overhead" in results[d] for d in dbs):
+        row(
+            "same, every anomaly rule off: max sustained / CPU per punch",
+            "",
+            lambda r: (
+                f"{_f(r['no_detectors']['throughput_rps'], '/s')} / "
+                f"{_f(r['no_detectors']['server_cpu_ms_per_request'], ' ms', 2)}"
+            ),
+        )
+        row(
+            "detectors' cost: throughput lost / CPU per punch added",
+            "≤ 15%",
+            lambda r: " / ".join(
+                "n/a" if v is None else f"{100 * v:.0f}%" for v in r["detector_overhead"].values()
+            ),
+        )
     return "\n".join(rows)
 
 
@@ -1216,6 +1288,12 @@ def _compact(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
             "verdicts": r["verdicts"],
             "machine_busy_before_pct": r.get("machine_busy_before_pct"),
         }
+        if "no_detectors" in r:
+            off = r["no_detectors"]
+            keep[db]["no_detectors"] = {
+                k: v for k, v in off.items() if k not in ("warmup", "closed", "open")
+            }
+            keep[db]["detector_overhead"] = r["detector_overhead"]
         for side in ("fieldpunch", "baseline"):
             keep[db][side].pop("profile", None)
     return keep

@@ -153,3 +153,23 @@ async def test_policy_layers_turn_rules_off(org: OrgKit) -> None:
     assert "sequence" in await _rules(staff, p["id"])
     trail = await org.admin.ok("get", "/audit-log", params={"subject_type": "policy.team"})
     assert trail["items"][0]["detail"]["after"] == {"rules": {"sequence": {"enabled": False}}}
+
+
+async def test_every_rule_off_means_no_detector_findings_but_trust_checks_stay(
+    org: OrgKit,
+) -> None:
+    staff = await org.person("staff")
+    rules = (await org.admin.ok("get", "/policy"))["effective"]["rules"]
+    off = {"rules": {name: {"enabled": False} for name in rules}}
+    await org.admin.ok("put", "/policy", json=off)
+    # Beijing, a mocked fix, clock_out without clock_in: three rules would fire.
+    odd = offline(*BEIJING, 30, kind="clock_out")
+    odd["location"]["mock"] = True
+    p = await staff.ok("post", "/punches", 201, json=odd)
+    assert await _rules(staff, p["id"]) == set() and p["status"] == "accepted"
+    # A signature without a device is the pipeline's trust check, not a detector: it stays.
+    forged = await staff.ok("post", "/punches", 201, json=punch(signature="A" * 86))
+    assert await _rules(staff, forged["id"]) == {"unknown_device"}
+    await org.admin.ok("put", "/policy", json={})
+    again = await staff.ok("post", "/punches", 201, json=offline(*BEIJING, 20, kind="clock_out"))
+    assert "sequence" in await _rules(staff, again["id"])

@@ -63,13 +63,16 @@ def static_facts(
 async def cross_facts(
     session: AsyncSession, org_id: str, user_id: str, rows: Sequence[dict[str, Any]], policy: Policy
 ) -> None:
-    """Fill device_other_users and identical_coords_elsewhere for new punch rows (two queries)."""
+    """Fill device_other_users and identical_coords_elsewhere for new punch rows.
+
+    One query each, and only for the rules that use them (shared_device, too_perfect).
+    """
     if not rows:
         return
     earliest = min(r["trusted_time"] for r in rows)
     devices = {r["device_id"] for r in rows if r["device_id"]}
     others: dict[str, set[str]] = {}
-    if devices:
+    if devices and policy.rules["shared_device"].enabled:
         since = earliest - timedelta(days=policy.shared_device_days)
         found = await session.execute(
             select(Punch.device_id, Punch.user_id)
@@ -85,18 +88,19 @@ async def cross_facts(
             others.setdefault(str(device_id), set()).add(other)
     coords = {(r["raw_lat"], r["raw_lon"]) for r in rows}
     repeats: dict[tuple[float, float], list[tuple[str, datetime]]] = {}
-    since = earliest - timedelta(days=policy.too_perfect_days)
-    matches = await session.execute(
-        select(Punch.raw_lat, Punch.raw_lon, Punch.user_id, Punch.trusted_time)
-        .where(
-            Punch.org_id == org_id,
-            tuple_(Punch.raw_lat, Punch.raw_lon).in_(list(coords)),
-            Punch.trusted_time >= since,
+    if policy.rules["too_perfect"].enabled:
+        since = earliest - timedelta(days=policy.too_perfect_days)
+        matches = await session.execute(
+            select(Punch.raw_lat, Punch.raw_lon, Punch.user_id, Punch.trusted_time)
+            .where(
+                Punch.org_id == org_id,
+                tuple_(Punch.raw_lat, Punch.raw_lon).in_(list(coords)),
+                Punch.trusted_time >= since,
+            )
+            .limit(10_000)
         )
-        .limit(10_000)
-    )
-    for lat, lon, other, at in matches:
-        repeats.setdefault((lat, lon), []).append((other, at))
+        for lat, lon, other, at in matches:
+            repeats.setdefault((lat, lon), []).append((other, at))
     for r in rows:
         r["facts"]["device_other_users"] = sorted(others.get(r["device_id"] or "", set()))
         day = r["trusted_time"].date()
@@ -105,6 +109,11 @@ async def cross_facts(
             for other, at in repeats.get((r["raw_lat"], r["raw_lon"]), [])
             if other != user_id or at.date() != day
         )
+
+
+def any_rule_on(policy: Policy) -> bool:
+    """Whether any detector runs: with none, the person's window need not be read."""
+    return any(rule.enabled for rule in policy.rules.values())
 
 
 _FIELDS = (
