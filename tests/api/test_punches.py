@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
+from fieldpunch.app import create_app
 from fieldpunch.config import Settings
 from fieldpunch.db.engine import Database
 from fieldpunch.geo.crs import wgs84_to_gcj02
@@ -98,6 +99,50 @@ async def test_device_problems_are_flagged(org: OrgKit) -> None:
     revoked = await staff.ok("post", "/punches", 201, json=sign(private, punch(), device_id))
     assert "revoked_device" in [a["rule"] for a in revoked["anomalies"]]
     assert revoked["status"] == "flagged"
+
+
+async def test_a_revoke_is_seen_by_the_next_punch_in_every_process(
+    org: OrgKit, settings: Settings
+) -> None:
+    """Whatever a server keeps in memory about devices, a committed revoke wins at once.
+
+    A second app on the same database plays another server process: both have taken genuine
+    signed punches from the device (so any per-process state about it is warm) before the
+    revoke, which goes through the first; the very next punch in either process, single or
+    batched, is flagged `revoked_device` (and with it, signature_ok no longer makes it genuine).
+    """
+    staff, private, device_id = await _staff_with_device(org)
+    other_app = create_app(settings)
+    async with other_app.router.lifespan_context(other_app):
+        transport = httpx.ASGITransport(app=other_app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as c2:
+            other = Api(c2, staff.token, staff.user_id)
+            for api in (staff, other):
+                ok = await api.ok("post", "/punches", 201, json=sign(private, punch(), device_id))
+                batch = await api.ok(
+                    "post", "/punches/batch", json={"punches": [sign(private, punch(), device_id)]}
+                )
+                for genuine in (ok, batch["results"][0]["punch"]):
+                    assert genuine["signature_ok"] is True
+                    assert not {"revoked_device", "unknown_device", "foreign_device"} & {
+                        a["rule"] for a in genuine["anomalies"]
+                    }
+            await staff.ok("delete", f"/devices/{device_id}", 204)
+            for api in (other, staff):
+                after = await api.ok(
+                    "post", "/punches", 201, json=sign(private, punch(), device_id)
+                )
+                assert "revoked_device" in [a["rule"] for a in after["anomalies"]]
+                assert after["status"] == "flagged"
+                # A batch naming two devices takes the other read path; same verdict.
+                _, key2, device2 = await _staff_with_device(org)
+                items = [sign(private, punch(), device_id), sign(key2, punch(), device2)]
+                out = await api.ok("post", "/punches/batch", json={"punches": items})
+                first = out["results"][0]["punch"]
+                assert "revoked_device" in [a["rule"] for a in first["anomalies"]]
+                assert "revoked_device" not in [
+                    a["rule"] for a in out["results"][1]["punch"]["anomalies"]
+                ]
 
 
 async def test_org_can_require_signed_punches(org: OrgKit) -> None:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import bindparam, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldpunch.anomalies.detectors import assess
@@ -60,6 +60,28 @@ def static_facts(
     }
 
 
+_p = Punch.__table__
+_SHARED_DEVICE = (
+    select(_p.c.device_id, _p.c.user_id)
+    .distinct()
+    .where(
+        _p.c.org_id == bindparam("org_id"),
+        _p.c.device_id.in_(bindparam("devices", expanding=True)),
+        _p.c.user_id != bindparam("user_id"),
+        _p.c.trusted_time >= bindparam("since"),
+    )
+)
+_SAME_COORDS = (
+    select(_p.c.raw_lat, _p.c.raw_lon, _p.c.user_id, _p.c.trusted_time)
+    .where(
+        _p.c.org_id == bindparam("org_id"),
+        tuple_(_p.c.raw_lat, _p.c.raw_lon).in_(bindparam("coords", expanding=True)),
+        _p.c.trusted_time >= bindparam("since"),
+    )
+    .limit(10_000)
+)
+
+
 async def cross_facts(
     session: AsyncSession, org_id: str, user_id: str, rows: Sequence[dict[str, Any]], policy: Policy
 ) -> None:
@@ -75,14 +97,8 @@ async def cross_facts(
     if devices and policy.rules["shared_device"].enabled:
         since = earliest - timedelta(days=policy.shared_device_days)
         found = await session.execute(
-            select(Punch.device_id, Punch.user_id)
-            .distinct()
-            .where(
-                Punch.org_id == org_id,
-                Punch.device_id.in_(devices),
-                Punch.user_id != user_id,
-                Punch.trusted_time >= since,
-            )
+            _SHARED_DEVICE,
+            {"org_id": org_id, "devices": list(devices), "user_id": user_id, "since": since},
         )
         for device_id, other in found:
             others.setdefault(str(device_id), set()).add(other)
@@ -91,13 +107,7 @@ async def cross_facts(
     if policy.rules["too_perfect"].enabled:
         since = earliest - timedelta(days=policy.too_perfect_days)
         matches = await session.execute(
-            select(Punch.raw_lat, Punch.raw_lon, Punch.user_id, Punch.trusted_time)
-            .where(
-                Punch.org_id == org_id,
-                tuple_(Punch.raw_lat, Punch.raw_lon).in_(list(coords)),
-                Punch.trusted_time >= since,
-            )
-            .limit(10_000)
+            _SAME_COORDS, {"org_id": org_id, "coords": list(coords), "since": since}
         )
         for lat, lon, other, at in matches:
             repeats.setdefault((lat, lon), []).append((other, at))
@@ -196,26 +206,27 @@ class Stored:
     status: str
 
 
-_STORED = [getattr(Punch, f) for f in Stored.__slots__]  # type: ignore[attr-defined]
+_STORED = [_p.c[f] for f in Stored.__slots__]  # type: ignore[attr-defined]
 WINDOW_LIMIT = 500
+_WINDOW = (
+    select(*_STORED)
+    .where(
+        _p.c.org_id == bindparam("org_id"),
+        _p.c.user_id == bindparam("user_id"),
+        _p.c.trusted_time >= bindparam("start"),
+        _p.c.trusted_time <= bindparam("end"),
+    )
+    .order_by(_p.c.trusted_time.desc(), _p.c.id.desc())
+    .limit(WINDOW_LIMIT)
+)
 
 
 async def window(
     session: AsyncSession, org_id: str, user_id: str, start: datetime, end: datetime
 ) -> list[Stored]:
     """The person's latest stored punches in [start, end] (trusted time), oldest first."""
-    stmt = (
-        select(*_STORED)
-        .where(
-            Punch.org_id == org_id,
-            Punch.user_id == user_id,
-            Punch.trusted_time >= start,
-            Punch.trusted_time <= end,
-        )
-        .order_by(Punch.trusted_time.desc(), Punch.id.desc())
-        .limit(WINDOW_LIMIT)
-    )
-    return [Stored(*row) for row in reversed((await session.execute(stmt)).all())]
+    params = {"org_id": org_id, "user_id": user_id, "start": start, "end": end}
+    return [Stored(*row) for row in reversed((await session.execute(_WINDOW, params)).all())]
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,8 @@ from fieldpunch.anomalies.models import Anomaly
 from fieldpunch.jobs.outbox import event_row
 from fieldpunch.kit.ids import new_id
 
+_INSERT = insert(Anomaly.__table__)
+
 
 def _event(org_id: str, topic: str, a: dict[str, Any], at: datetime) -> dict[str, Any]:
     data = {
@@ -51,7 +53,7 @@ async def open_anomalies(
         for f in findings
     ]
     if rows:
-        await session.execute(insert(Anomaly), rows)
+        await session.execute(_INSERT, rows)
         await alerts.anomalies_opened(session, org_id, rows, at)  # a job, run after commit
     return [_event(org_id, "anomaly.created", r, at) for r in rows]
 

@@ -28,6 +28,9 @@ def event_row(
     }
 
 
+_INSERT = insert(OutboxEvent.__table__)
+
+
 async def add_events(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     if rows:
-        await session.execute(insert(OutboxEvent), rows)
+        await session.execute(_INSERT, rows)

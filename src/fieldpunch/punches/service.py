@@ -14,8 +14,9 @@ from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from cryptography.hazmat.primitives.asymmetric import ec
 from pydantic import ValidationError
-from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy import Executable, and_, bindparam, insert, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -89,30 +90,108 @@ class OrgView:
     tz: ZoneInfo
 
 
-async def org_view(session: AsyncSession, org_id: str) -> OrgView:
-    row = (
-        await session.execute(
-            select(Org.settings, Org.geo_version, Org.timezone).where(Org.id == org_id)
+# The hot path's statements are Core on the tables, built once: no ORM compile state, no
+# statement construction and a cache key computed once per statement, not per execution.
+_orgs = Org.__table__
+_devs = Device.__table__
+_punches = Punch.__table__
+_heads = LedgerHead.__table__
+_entries = LedgerEntry.__table__
+_ORG = select(_orgs.c.settings, _orgs.c.geo_version, _orgs.c.timezone).where(
+    _orgs.c.id == bindparam("org_id")
+)
+# The org and the one device a punch names, in one round trip (fresh on every punch: a revoke
+# that has committed is seen by the next punch, in any process).
+_ORG_DEVICE = (
+    select(
+        _orgs.c.settings,
+        _orgs.c.geo_version,
+        _orgs.c.timezone,
+        _devs.c.id.label("device_id"),
+        _devs.c.user_id,
+        _devs.c.public_key,
+        _devs.c.revoked_at,
+    )
+    .select_from(
+        _orgs.outerjoin(
+            _devs, and_(_devs.c.org_id == _orgs.c.id, _devs.c.id == bindparam("device_id"))
         )
-    ).one()
-    settings = row.settings or {}
+    )
+    .where(_orgs.c.id == bindparam("org_id"))
+)
+_DEVICES = select(_devs.c.id, _devs.c.user_id, _devs.c.public_key, _devs.c.revoked_at).where(
+    _devs.c.org_id == bindparam("org_id"), _devs.c.id.in_(bindparam("ids", expanding=True))
+)
+_SEEN_ONE = select(_punches.c.id, _punches.c.client_id).where(
+    _punches.c.org_id == bindparam("org_id"), _punches.c.client_id == bindparam("client_id")
+)
+_SEEN = select(_punches.c.id, _punches.c.client_id).where(
+    _punches.c.org_id == bindparam("org_id"),
+    _punches.c.client_id.in_(bindparam("client_ids", expanding=True)),
+)
+_INSERT_PUNCHES = insert(_punches)
+_INSERT_ENTRIES = insert(_entries)
+_SET_HEAD = (
+    update(_heads)
+    .where(_heads.c.org_id == bindparam("k_org_id"), _heads.c.user_id == bindparam("k_user_id"))
+    .values(seq=bindparam("seq"), hash=bindparam("hash"), updated_at=bindparam("updated_at"))
+)
+
+
+def _lock_head_stmt(dialect: str) -> Executable:
+    ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(_heads)
+    return ins.on_conflict_do_update(
+        index_elements=["org_id", "user_id"], set_={"org_id": ins.excluded.org_id}
+    ).returning(_heads.c.seq, _heads.c.hash)
+
+
+_LOCK_HEAD = {d: _lock_head_stmt(d) for d in ("postgresql", "sqlite")}
+
+# Parsed device keys by their SPKI text: a key never changes, so this needs no invalidation
+# (revocation and ownership are read from the database on every punch).
+_keys: dict[str, ec.EllipticCurvePublicKey] = {}
+
+
+def _public_key(spki: str) -> ec.EllipticCurvePublicKey:
+    key = _keys.get(spki)
+    if key is None:
+        if len(_keys) > 100_000:  # bounded: forget every key rather than grow without limit
+            _keys.clear()
+        key = _keys[spki] = load_p256(spki)[0]
+    return key
+
+
+def _view(settings: dict[str, Any] | None, geo_version: int, timezone: str) -> OrgView:
+    settings = settings or {}
     return OrgView(
-        bool(settings.get("require_signed_punches")), int(row.geo_version), ZoneInfo(row.timezone)
+        bool(settings.get("require_signed_punches")), int(geo_version), ZoneInfo(timezone)
     )
 
 
-async def _devices(session: AsyncSession, org_id: str, ids: set[str]) -> dict[str, DeviceView]:
+async def org_view(session: AsyncSession, org_id: str) -> OrgView:
+    row = (await session.execute(_ORG, {"org_id": org_id})).one()
+    return _view(row.settings, row.geo_version, row.timezone)
+
+
+def _device(r: Any) -> DeviceView:
+    return DeviceView(r.device_id, r.user_id, _public_key(r.public_key), r.revoked_at is not None)
+
+
+async def _org_and_devices(
+    session: AsyncSession, org_id: str, ids: set[str]
+) -> tuple[OrgView, dict[str, DeviceView]]:
+    """The org's view and the named devices: one statement when the claims name one device."""
+    if len(ids) == 1:
+        (device_id,) = ids
+        row = (await session.execute(_ORG_DEVICE, {"org_id": org_id, "device_id": device_id})).one()
+        org = _view(row.settings, row.geo_version, row.timezone)
+        return org, ({} if row.device_id is None else {row.device_id: _device(row)})
+    org = await org_view(session, org_id)
     if not ids:
-        return {}
-    rows = (
-        await session.execute(
-            select(Device.id, Device.user_id, Device.public_key, Device.revoked_at).where(
-                Device.org_id == org_id, Device.id.in_(ids)
-            )
-        )
-    ).all()
-    return {
-        r.id: DeviceView(r.id, r.user_id, load_p256(r.public_key)[0], r.revoked_at is not None)
+        return org, {}
+    rows = (await session.execute(_DEVICES, {"org_id": org_id, "ids": list(ids)})).all()
+    return org, {
+        r.id: DeviceView(r.id, r.user_id, _public_key(r.public_key), r.revoked_at is not None)
         for r in rows
     }
 
@@ -146,17 +225,8 @@ async def lock_head(session: AsyncSession, org_id: str, user_id: str) -> tuple[i
         "hash": ledger.GENESIS,
         "updated_at": utcnow(),
     }
-    ins = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(
-        LedgerHead
-    )
-    stmt = (
-        ins.values(**values)
-        .on_conflict_do_update(
-            index_elements=["org_id", "user_id"], set_={"org_id": ins.excluded.org_id}
-        )
-        .returning(LedgerHead.seq, LedgerHead.hash)
-    )
-    row = (await session.execute(stmt)).one()
+    stmt = _LOCK_HEAD[session.get_bind().dialect.name]
+    row = (await session.execute(stmt, values)).one()
     return int(row.seq), str(row.hash)
 
 
@@ -291,25 +361,24 @@ async def _store(
 ) -> list[dict[str, Any]]:
     if p.user_id is None:
         raise Forbidden("punches are made by a person")
-    org = await org_view(session, p.org_id)
+    org, devices = await _org_and_devices(
+        session, p.org_id, {c.punch.device_id for _, c in claims if c.punch.device_id}
+    )
     fences = await intake.fences.get(session, p.org_id, org.geo_version)
     seq, head = await lock_head(session, p.org_id, p.user_id)
     # Idempotency, after the lock: a concurrent copy of the same punch has committed by now.
     client_ids = {c.punch.client_id for _, c in claims}
-    seen = (
-        await session.execute(
-            select(Punch.id, Punch.client_id).where(
-                Punch.org_id == p.org_id, Punch.client_id.in_(client_ids)
-            )
-        )
-    ).all()
+    if len(client_ids) == 1:
+        (client_id,) = client_ids
+        params: dict[str, Any] = {"org_id": p.org_id, "client_id": client_id}
+        seen = (await session.execute(_SEEN_ONE, params)).all()
+    else:
+        params = {"org_id": p.org_id, "client_ids": list(client_ids)}
+        seen = (await session.execute(_SEEN, params)).all()
     stored: dict[str, Punch] = {}
     if seen:  # replays are rare: load whole rows only then
         found = await session.execute(select(Punch).where(Punch.id.in_([r.id for r in seen])))
         stored = {row.client_id: row for row in found.scalars()}
-    devices = await _devices(
-        session, p.org_id, {c.punch.device_id for _, c in claims if c.punch.device_id}
-    )
     cells = await _cells(
         session, p.org_id, {pipeline.cell_key(x) for _, c in claims for x in c.punch.cells}
     )
@@ -425,13 +494,13 @@ async def commit_rows(
             )
         )
     names = {r["id"]: r.pop("names") for r in rows}
-    await session.execute(insert(Punch), rows)
+    await session.execute(_INSERT_PUNCHES, rows)
     for row in rows:
         row["names"] = names[row["id"]]
     seq, head = await _reassess(
         session, owner, context, assessment, policy, seq, head, received_at, entries, events
     )
-    await session.execute(insert(LedgerEntry), entries)
+    await session.execute(_INSERT_ENTRIES, entries)
     await set_head(session, owner.org_id, owner.user_id, seq, head, received_at)
     opened = [(r["id"], r["user_id"], r["trusted_time"], r["anomalies"]) for r in rows]
     events += await review.open_anomalies(session, owner.org_id, opened, received_at)
@@ -443,9 +512,8 @@ async def set_head(
     session: AsyncSession, org_id: str, user_id: str, seq: int, head: str, at: datetime
 ) -> None:
     await session.execute(
-        update(LedgerHead)
-        .where(LedgerHead.org_id == org_id, LedgerHead.user_id == user_id)
-        .values(seq=seq, hash=head, updated_at=at)
+        _SET_HEAD,
+        {"k_org_id": org_id, "k_user_id": user_id, "seq": seq, "hash": head, "updated_at": at},
     )
 
 
