@@ -145,6 +145,25 @@ async def test_a_revoke_is_seen_by_the_next_punch_in_every_process(
                 ]
 
 
+async def test_cross_person_facts_through_the_database(org: OrgKit) -> None:
+    """shared_device and too_perfect read other people's punches (one query for both rules)."""
+    owner, private, device_id = await _staff_with_device(org)
+    colleague = await org.person("staff")
+    spot = (31.2397123, 121.4998456)  # seven decimals: a real fix never repeats exactly
+    buddy = await colleague.ok("post", "/punches", 201, json=sign(private, punch(*spot), device_id))
+    assert "foreign_device" in {a["rule"] for a in buddy["anomalies"]}
+    mine = await owner.ok("post", "/punches", 201, json=sign(private, punch(*spot), device_id))
+    found = {a["rule"]: a["evidence"] for a in mine["anomalies"]}
+    assert found["shared_device"]["other_user_ids"] == [colleague.user_id]
+    assert found["too_perfect"]["identical_elsewhere"] == 1
+    # Only one of the two rules on: each query alone gives the same facts.
+    for off, on in (("too_perfect", "shared_device"), ("shared_device", "too_perfect")):
+        await org.admin.ok("put", "/policy", json={"rules": {off: {"enabled": False}}})
+        again = await owner.ok("post", "/punches", 201, json=sign(private, punch(*spot), device_id))
+        rules = {a["rule"] for a in again["anomalies"]}
+        assert on in rules and off not in rules
+
+
 async def test_org_can_require_signed_punches(org: OrgKit) -> None:
     staff = await org.person("staff")
     assert (await staff.ok("post", "/punches", 201, json=punch()))["status"] == "accepted"

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, select, tuple_
+from sqlalchemy import bindparam, cast, literal, null, select, tuple_, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldpunch.anomalies.detectors import assess
@@ -68,7 +68,7 @@ _SHARED_DEVICE = (
         _p.c.org_id == bindparam("org_id"),
         _p.c.device_id.in_(bindparam("devices", expanding=True)),
         _p.c.user_id != bindparam("user_id"),
-        _p.c.trusted_time >= bindparam("since"),
+        _p.c.trusted_time >= bindparam("device_since"),
     )
 )
 _SAME_COORDS = (
@@ -76,9 +76,29 @@ _SAME_COORDS = (
     .where(
         _p.c.org_id == bindparam("org_id"),
         tuple_(_p.c.raw_lat, _p.c.raw_lon).in_(bindparam("coords", expanding=True)),
-        _p.c.trusted_time >= bindparam("since"),
+        _p.c.trusted_time >= bindparam("coords_since"),
     )
     .limit(10_000)
+)
+# Both in one round trip when both rules need them (the usual case): rows tagged by `part`.
+_shared, _same = _SHARED_DEVICE.subquery(), _SAME_COORDS.subquery()
+_BOTH = union_all(
+    select(
+        literal("device").label("part"),
+        _shared.c.device_id,
+        _shared.c.user_id,
+        cast(null(), _p.c.raw_lat.type).label("raw_lat"),
+        cast(null(), _p.c.raw_lon.type).label("raw_lon"),
+        cast(null(), _p.c.trusted_time.type).label("trusted_time"),
+    ),
+    select(
+        literal("coords").label("part"),
+        cast(null(), _p.c.device_id.type).label("device_id"),
+        _same.c.user_id,
+        _same.c.raw_lat,
+        _same.c.raw_lon,
+        _same.c.trusted_time,
+    ),
 )
 
 
@@ -87,29 +107,37 @@ async def cross_facts(
 ) -> None:
     """Fill device_other_users and identical_coords_elsewhere for new punch rows.
 
-    One query each, and only for the rules that use them (shared_device, too_perfect).
+    Only for the rules that use them (shared_device, too_perfect); one query for both.
     """
     if not rows:
         return
     earliest = min(r["trusted_time"] for r in rows)
     devices = {r["device_id"] for r in rows if r["device_id"]}
-    others: dict[str, set[str]] = {}
-    if devices and policy.rules["shared_device"].enabled:
-        since = earliest - timedelta(days=policy.shared_device_days)
-        found = await session.execute(
-            _SHARED_DEVICE,
-            {"org_id": org_id, "devices": list(devices), "user_id": user_id, "since": since},
-        )
-        for device_id, other in found:
-            others.setdefault(str(device_id), set()).add(other)
     coords = {(r["raw_lat"], r["raw_lon"]) for r in rows}
-    repeats: dict[tuple[float, float], list[tuple[str, datetime]]] = {}
-    if policy.rules["too_perfect"].enabled:
-        since = earliest - timedelta(days=policy.too_perfect_days)
-        matches = await session.execute(
-            _SAME_COORDS, {"org_id": org_id, "coords": list(coords), "since": since}
+    params: dict[str, Any] = {"org_id": org_id}
+    if devices and policy.rules["shared_device"].enabled:
+        params.update(
+            devices=list(devices),
+            user_id=user_id,
+            device_since=earliest - timedelta(days=policy.shared_device_days),
         )
-        for lat, lon, other, at in matches:
+    if policy.rules["too_perfect"].enabled:
+        params.update(
+            coords=list(coords), coords_since=earliest - timedelta(days=policy.too_perfect_days)
+        )
+    others: dict[str, set[str]] = {}
+    repeats: dict[tuple[float, float], list[tuple[str, datetime]]] = {}
+    if "devices" in params and "coords" in params:
+        for r in await session.execute(_BOTH, params):
+            if r.part == "device":
+                others.setdefault(str(r.device_id), set()).add(r.user_id)
+            else:
+                repeats.setdefault((r.raw_lat, r.raw_lon), []).append((r.user_id, r.trusted_time))
+    elif "devices" in params:
+        for device_id, other in await session.execute(_SHARED_DEVICE, params):
+            others.setdefault(str(device_id), set()).add(other)
+    elif "coords" in params:
+        for lat, lon, other, at in await session.execute(_SAME_COORDS, params):
             repeats.setdefault((lat, lon), []).append((other, at))
     for r in rows:
         r["facts"]["device_other_users"] = sorted(others.get(r["device_id"] or "", set()))
