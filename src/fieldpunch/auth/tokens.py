@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
@@ -37,8 +38,20 @@ def issue(secret: str, claims: TokenClaims, ttl_s: int) -> str:
     return jwt.encode(payload, secret, algorithm=ALGORITHM)
 
 
+# Verified tokens, until they expire: a token's signature and claims never change, and every
+# request of a phone carries the same one. (Whether its person may still act is the principal's
+# business: token_version is checked there.) Only good tokens are kept, so junk cannot fill it.
+_verified: dict[tuple[str, str, Kind], tuple[int, TokenClaims]] = {}
+
+
 def read(secret: str, token: str, kind: Kind) -> TokenClaims | None:
     """The claims of a valid, unexpired token of this kind, else None."""
+    key = (secret, token, kind)
+    hit = _verified.get(key)
+    if hit is not None:
+        if hit[0] > time.time():  # PyJWT's test: expired once `exp <= now`
+            return hit[1]
+        del _verified[key]
     try:
         data = jwt.decode(
             token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub", "typ"]}
@@ -47,6 +60,11 @@ def read(secret: str, token: str, kind: Kind) -> TokenClaims | None:
         return None
     if data.get("typ") != kind or not isinstance(data.get("ver"), int):
         return None
-    return TokenClaims(
+    claims = TokenClaims(
         user_id=str(data["sub"]), org_id=str(data.get("org")), kind=kind, version=data["ver"]
     )
+    if isinstance(data["exp"], int):
+        if len(_verified) >= 50_000:  # bounded: forget all rather than grow without limit
+            _verified.clear()
+        _verified[key] = (data["exp"], claims)
+    return claims
