@@ -77,6 +77,24 @@ async def test_late_clock_in_explains_an_earlier_clock_out(
     await _intact(db, settings, org.org_id)
 
 
+async def test_a_finding_that_comes_back_reopens_its_row(
+    db: Database, settings: Settings, org: OrgKit
+) -> None:
+    staff = await org.person("staff")
+    out = await staff.ok("post", "/punches", 201, json=offline(*OFFICE, 5, kind="clock_out"))
+    await staff.ok("post", "/punches", 201, json=offline(*OFFICE, 60, kind="clock_in"))
+    assert "sequence" not in await _rules(staff, out["id"])
+    # Another clock_out in between leaves the first one without its clock_in again.
+    await staff.ok("post", "/punches", 201, json=offline(*OFFICE, 30, kind="clock_out"))
+    assert "sequence" in await _rules(staff, out["id"])
+    rows = await org.admin.ok(
+        "get", "/anomalies", params={"user_id": staff.user_id, "rule": "sequence"}
+    )
+    mine = [a for a in rows["items"] if a["punch_id"] == out["id"]]
+    assert [a["status"] for a in mine] == ["open"]  # the same row, reopened, not a second one
+    await _intact(db, settings, org.org_id)
+
+
 async def test_review_permissions_and_decisions(
     db: Database, settings: Settings, org: OrgKit
 ) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldpunch.alerts import hooks as alerts
@@ -15,7 +15,38 @@ from fieldpunch.anomalies.models import Anomaly
 from fieldpunch.jobs.outbox import event_row
 from fieldpunch.kit.ids import new_id
 
-_INSERT = insert(Anomaly.__table__)
+_a = Anomaly.__table__
+_INSERT = insert(_a)
+_SUPERSEDE = (
+    update(_a)
+    .where(
+        _a.c.punch_id == bindparam("k_punch_id"),
+        _a.c.rule.in_(bindparam("k_rules", expanding=True)),
+        _a.c.status == "open",
+    )
+    .values(
+        status="superseded",
+        resolved_at=bindparam("at"),
+        resolved_by="system",
+        comment="later punches explain it",
+    )
+)
+_EXISTING = select(_a.c.rule).where(
+    _a.c.punch_id == bindparam("punch_id"), _a.c.rule.in_(bindparam("rules", expanding=True))
+)
+_REOPEN = (
+    update(_a)
+    .where(_a.c.punch_id == bindparam("k_punch_id"), _a.c.rule == bindparam("k_rule"))
+    .values(
+        status="open",
+        detail=bindparam("detail"),
+        evidence=bindparam("evidence"),
+        severity=bindparam("severity"),
+        resolved_at=None,
+        resolved_by=None,
+        comment="",
+    )
+)
 
 
 def _event(org_id: str, topic: str, a: dict[str, Any], at: datetime) -> dict[str, Any]:
@@ -65,42 +96,25 @@ async def reconcile(
     events: list[dict[str, Any]] = []
     gone = before - now
     if gone:
-        await session.execute(
-            update(Anomaly)
-            .where(Anomaly.punch_id == punch.id, Anomaly.rule.in_(gone), Anomaly.status == "open")
-            .values(
-                status="superseded",
-                resolved_at=at,
-                resolved_by="system",
-                comment="later punches explain it",
-            )
-        )
+        await session.execute(_SUPERSEDE, {"k_punch_id": punch.id, "k_rules": list(gone), "at": at})
     added = [f for f in punch.anomalies if f["rule"] in now - before]
     if added:
+        rules = [f["rule"] for f in added]
         existing = set(
-            (
-                await session.execute(
-                    select(Anomaly.rule).where(
-                        Anomaly.punch_id == punch.id, Anomaly.rule.in_([f["rule"] for f in added])
-                    )
-                )
-            ).scalars()
+            (await session.execute(_EXISTING, {"punch_id": punch.id, "rules": rules})).scalars()
         )
         # A rule that comes back reopens its row rather than adding a second one.
         for f in added:
             if f["rule"] in existing:
                 await session.execute(
-                    update(Anomaly)
-                    .where(Anomaly.punch_id == punch.id, Anomaly.rule == f["rule"])
-                    .values(
-                        status="open",
-                        detail=f["detail"],
-                        evidence=f.get("evidence", {}),
-                        severity=f["severity"],
-                        resolved_at=None,
-                        resolved_by=None,
-                        comment="",
-                    )
+                    _REOPEN,
+                    {
+                        "k_punch_id": punch.id,
+                        "k_rule": f["rule"],
+                        "detail": f["detail"],
+                        "evidence": f.get("evidence", {}),
+                        "severity": f["severity"],
+                    },
                 )
         events += await open_anomalies(
             session,

@@ -130,6 +130,16 @@ _SEEN = select(_punches.c.id, _punches.c.client_id).where(
     _punches.c.client_id.in_(bindparam("client_ids", expanding=True)),
 )
 _INSERT_PUNCHES = insert(_punches)
+_REASSESSED = (
+    update(_punches)
+    .where(_punches.c.id == bindparam("k_id"))
+    .values(
+        anomalies=bindparam("anomalies"),
+        status=bindparam("status"),
+        seq=bindparam("seq"),
+        hash=bindparam("hash"),
+    )
+)
 _INSERT_ENTRIES = insert(_entries)
 _SET_HEAD = (
     update(_heads)
@@ -550,9 +560,14 @@ async def _reassess(
         entries.append(entry_row(owner, seq, "reassessment", punch.id, content, head, digest, at))
         head = digest
         await session.execute(
-            update(Punch)
-            .where(Punch.id == punch.id)
-            .values(anomalies=punch.anomalies, status=punch.status, seq=seq, hash=digest)
+            _REASSESSED,
+            {
+                "k_id": punch.id,
+                "anomalies": punch.anomalies,
+                "status": punch.status,
+                "seq": seq,
+                "hash": digest,
+            },
         )
         now = {a["rule"] for a in punch.anomalies}
         events += await review.reconcile(session, punch, before, now, at)
