@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -105,7 +108,26 @@ def _sqlite_setup(engine: AsyncEngine) -> None:
         event.listen(pool, name, lambda _, record, *rest: writers.leave(record))
 
 
+_LONG_DIGITS = re.compile(r"\d{19}")
+
+
+def json_loads(text: str) -> Any:
+    """JSON columns' reader: orjson (several times faster), json wherever the two could differ.
+
+    orjson reads an integer beyond 64 bits as a float: text with 19 digits in a row goes to
+    json. SQLite's JSON is text written by json.dumps, which may hold NaN or Infinity; orjson
+    rejects those (and lone surrogates), and json reads them as it always did.
+    """
+    if _LONG_DIGITS.search(text) is None:
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(text)
+
+
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    kwargs.setdefault("json_deserializer", json_loads)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
