@@ -56,14 +56,13 @@ def _event(org_id: str, topic: str, a: dict[str, Any], at: datetime) -> dict[str
     return event_row(org_id, topic, data, at, a["user_id"])
 
 
-async def open_anomalies(
-    session: AsyncSession,
+def anomaly_rows(
     org_id: str,
     punches: Iterable[tuple[str, str, datetime, Sequence[dict[str, Any]]]],
     at: datetime,
 ) -> list[dict[str, Any]]:
-    """One open anomaly per finding of new punches; returns their `anomaly.created` events."""
-    rows = [
+    """One open anomaly row per finding of new punches."""
+    return [
         {
             "id": new_id("ano"),
             "org_id": org_id,
@@ -83,10 +82,26 @@ async def open_anomalies(
         for punch_id, user_id, when, findings in punches
         for f in findings
     ]
+
+
+def created_events(
+    org_id: str, rows: Sequence[dict[str, Any]], at: datetime
+) -> list[dict[str, Any]]:
+    return [_event(org_id, "anomaly.created", r, at) for r in rows]
+
+
+async def open_anomalies(
+    session: AsyncSession,
+    org_id: str,
+    punches: Iterable[tuple[str, str, datetime, Sequence[dict[str, Any]]]],
+    at: datetime,
+) -> list[dict[str, Any]]:
+    """One open anomaly per finding of new punches; returns their `anomaly.created` events."""
+    rows = anomaly_rows(org_id, punches, at)
     if rows:
         await session.execute(_INSERT, rows)
         await alerts.anomalies_opened(session, org_id, rows, at)  # a job, run after commit
-    return [_event(org_id, "anomaly.created", r, at) for r in rows]
+    return created_events(org_id, rows, at)
 
 
 async def reconcile(

@@ -21,7 +21,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fieldpunch.alerts import hooks as alerts
 from fieldpunch.anomalies import engine, policies, review
+from fieldpunch.anomalies.models import Anomaly
 from fieldpunch.anomalies.policy import Policy
 from fieldpunch.auth.principal import Principal
 from fieldpunch.cells.models import Cell
@@ -29,6 +31,7 @@ from fieldpunch.customers.models import Customer
 from fieldpunch.devices.keys import load_p256
 from fieldpunch.devices.models import Device
 from fieldpunch.geo.crs import CRS
+from fieldpunch.jobs.models import OutboxEvent
 from fieldpunch.jobs.outbox import add_events, event_row
 from fieldpunch.kit.canonical import digest
 from fieldpunch.kit.clock import utcnow
@@ -36,7 +39,7 @@ from fieldpunch.kit.errors import Forbidden, Invalid
 from fieldpunch.kit.ids import new_id
 from fieldpunch.orgs.models import Org
 from fieldpunch.places.fences import FenceCache, OrgFences
-from fieldpunch.punches import ledger, pipeline
+from fieldpunch.punches import ledger, onestatement, pipeline
 from fieldpunch.punches.models import LedgerEntry, LedgerHead, Punch
 from fieldpunch.punches.pipeline import CellKey, CellView, Claim, DeviceView, Verdict
 from fieldpunch.punches.schemas import BatchItemOut, PunchIn, PunchOut, PunchStatus
@@ -97,6 +100,8 @@ _devs = Device.__table__
 _punches = Punch.__table__
 _heads = LedgerHead.__table__
 _entries = LedgerEntry.__table__
+_anomalies = Anomaly.__table__
+_outbox = OutboxEvent.__table__
 _ORG = select(_orgs.c.settings, _orgs.c.geo_version, _orgs.c.timezone).where(
     _orgs.c.id == bindparam("org_id")
 )
@@ -504,15 +509,31 @@ async def commit_rows(
             )
         )
     names = {r["id"]: r.pop("names") for r in rows}
-    await session.execute(_INSERT_PUNCHES, rows)
+    if session.get_bind().dialect.name != "postgresql":
+        await session.execute(_INSERT_PUNCHES, rows)
     for row in rows:
         row["names"] = names[row["id"]]
     seq, head = await _reassess(
         session, owner, context, assessment, policy, seq, head, received_at, entries, events
     )
+    opened = [(r["id"], r["user_id"], r["trusted_time"], r["anomalies"]) for r in rows]
+    if session.get_bind().dialect.name == "postgresql":
+        # Everything below in one statement (punches/onestatement.py).
+        anomalies = review.anomaly_rows(owner.org_id, opened, received_at)
+        events += review.created_events(owner.org_id, anomalies, received_at)
+        inserts = [
+            (_punches, rows),
+            (_entries, entries),
+            (_anomalies, anomalies),
+            (_outbox, events),
+        ]
+        await onestatement.PLAN.write(
+            session, inserts, (seq, head, received_at, owner.org_id, owner.user_id)
+        )
+        await alerts.anomalies_opened(session, owner.org_id, anomalies, received_at)
+        return outs
     await session.execute(_INSERT_ENTRIES, entries)
     await set_head(session, owner.org_id, owner.user_id, seq, head, received_at)
-    opened = [(r["id"], r["user_id"], r["trusted_time"], r["anomalies"]) for r in rows]
     events += await review.open_anomalies(session, owner.org_id, opened, received_at)
     await add_events(session, events)
     return outs
