@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from pydantic import ValidationError
-from sqlalchemy import Executable, and_, bindparam, insert, select, tuple_, update
+from sqlalchemy import Executable, and_, bindparam, insert, select, true, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -245,6 +245,60 @@ async def lock_head(session: AsyncSession, org_id: str, user_id: str) -> tuple[i
     return int(row.seq), str(row.hash)
 
 
+# PostgreSQL: the chain head's upsert (the lock) and the org and device reads in one round trip.
+# The reads see the database as of the statement's start, as a separate read just before the
+# lock did; only the idempotency check must (and does) come after the lock.
+_h_ins = pg_insert(_heads).values(
+    org_id=bindparam("h_org_id"),
+    user_id=bindparam("h_user_id"),
+    seq=0,
+    hash=ledger.GENESIS,
+    updated_at=bindparam("h_updated_at"),
+)
+_h = (
+    _h_ins.on_conflict_do_update(
+        index_elements=["org_id", "user_id"], set_={"org_id": _h_ins.excluded.org_id}
+    )
+    .returning(_heads.c.seq, _heads.c.hash)
+    .cte("head")
+)
+_HEAD_ORG_DEVICE = (
+    select(
+        _h.c.seq,
+        _h.c.hash,
+        _orgs.c.settings,
+        _orgs.c.geo_version,
+        _orgs.c.timezone,
+        _devs.c.id.label("device_id"),
+        _devs.c.user_id,
+        _devs.c.public_key,
+        _devs.c.revoked_at,
+    )
+    .select_from(
+        _h.join(_orgs, true()).outerjoin(
+            _devs, and_(_devs.c.org_id == _orgs.c.id, _devs.c.id == bindparam("device_id"))
+        )
+    )
+    .where(_orgs.c.id == bindparam("org_id"))
+)
+
+
+async def _lock_head_with_org(
+    session: AsyncSession, org_id: str, user_id: str, device_id: str | None
+) -> tuple[int, str, OrgView, dict[str, DeviceView]]:
+    params = {
+        "h_org_id": org_id,
+        "h_user_id": user_id,
+        "h_updated_at": utcnow(),
+        "org_id": org_id,
+        "device_id": device_id,
+    }
+    row = (await session.execute(_HEAD_ORG_DEVICE, params)).one()
+    org = _view(row.settings, row.geo_version, row.timezone)
+    devices = {} if row.device_id is None else {row.device_id: _device(row)}
+    return int(row.seq), str(row.hash), org, devices
+
+
 def _iso(t: datetime) -> str:
     return t.astimezone(UTC).isoformat(timespec="microseconds")
 
@@ -376,11 +430,15 @@ async def _store(
 ) -> list[dict[str, Any]]:
     if p.user_id is None:
         raise Forbidden("punches are made by a person")
-    org, devices = await _org_and_devices(
-        session, p.org_id, {c.punch.device_id for _, c in claims if c.punch.device_id}
-    )
+    device_ids = {c.punch.device_id for _, c in claims if c.punch.device_id}
+    if session.get_bind().dialect.name == "postgresql" and len(device_ids) <= 1:
+        seq, head, org, devices = await _lock_head_with_org(
+            session, p.org_id, p.user_id, next(iter(device_ids), None)
+        )
+    else:
+        org, devices = await _org_and_devices(session, p.org_id, device_ids)
+        seq, head = await lock_head(session, p.org_id, p.user_id)
     fences = await intake.fences.get(session, p.org_id, org.geo_version)
-    seq, head = await lock_head(session, p.org_id, p.user_id)
     # Idempotency, after the lock: a concurrent copy of the same punch has committed by now.
     client_ids = {c.punch.client_id for _, c in claims}
     if len(client_ids) == 1:
