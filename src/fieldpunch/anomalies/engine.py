@@ -102,15 +102,10 @@ _BOTH = union_all(
 )
 
 
-async def cross_facts(
-    session: AsyncSession, org_id: str, user_id: str, rows: Sequence[dict[str, Any]], policy: Policy
-) -> None:
-    """Fill device_other_users and identical_coords_elsewhere for new punch rows.
-
-    Only for the rules that use them (shared_device, too_perfect); one query for both.
-    """
-    if not rows:
-        return
+def _cross_params(
+    org_id: str, user_id: str, rows: Sequence[dict[str, Any]], policy: Policy
+) -> dict[str, Any]:
+    """Parameters of the cross-person reads the policy needs (`devices`, `coords` or both)."""
     earliest = min(r["trusted_time"] for r in rows)
     devices = {r["device_id"] for r in rows if r["device_id"]}
     coords = {(r["raw_lat"], r["raw_lon"]) for r in rows}
@@ -125,6 +120,35 @@ async def cross_facts(
         params.update(
             coords=list(coords), coords_since=earliest - timedelta(days=policy.too_perfect_days)
         )
+    return params
+
+
+def _fill(
+    rows: Sequence[dict[str, Any]],
+    user_id: str,
+    others: dict[str, set[str]],
+    repeats: dict[tuple[float, float], list[tuple[str, datetime]]],
+) -> None:
+    for r in rows:
+        r["facts"]["device_other_users"] = sorted(others.get(r["device_id"] or "", set()))
+        day = r["trusted_time"].date()
+        r["facts"]["identical_coords_elsewhere"] = sum(
+            1
+            for other, at in repeats.get((r["raw_lat"], r["raw_lon"]), [])
+            if other != user_id or at.date() != day
+        )
+
+
+async def cross_facts(
+    session: AsyncSession, org_id: str, user_id: str, rows: Sequence[dict[str, Any]], policy: Policy
+) -> None:
+    """Fill device_other_users and identical_coords_elsewhere for new punch rows.
+
+    Only for the rules that use them (shared_device, too_perfect); one query for both.
+    """
+    if not rows:
+        return
+    params = _cross_params(org_id, user_id, rows, policy)
     others: dict[str, set[str]] = {}
     repeats: dict[tuple[float, float], list[tuple[str, datetime]]] = {}
     if "devices" in params and "coords" in params:
@@ -139,14 +163,36 @@ async def cross_facts(
     elif "coords" in params:
         for lat, lon, other, at in await session.execute(_SAME_COORDS, params):
             repeats.setdefault((lat, lon), []).append((other, at))
-    for r in rows:
-        r["facts"]["device_other_users"] = sorted(others.get(r["device_id"] or "", set()))
-        day = r["trusted_time"].date()
-        r["facts"]["identical_coords_elsewhere"] = sum(
-            1
-            for other, at in repeats.get((r["raw_lat"], r["raw_lon"]), [])
-            if other != user_id or at.date() != day
-        )
+    _fill(rows, user_id, others, repeats)
+
+
+async def context(
+    session: AsyncSession, org_id: str, user_id: str, rows: Sequence[dict[str, Any]], policy: Policy
+) -> list[Stored]:
+    """Cross-person facts filled into `rows`, and the person's window around them.
+
+    One statement when all three reads are needed (the usual case), else one per read.
+    """
+    times = [r["trusted_time"] for r in rows]
+    start, end = min(times) - CONTEXT, max(times) + CONTEXT
+    params = _cross_params(org_id, user_id, rows, policy)
+    if "devices" not in params or "coords" not in params:
+        await cross_facts(session, org_id, user_id, rows, policy)
+        return await window(session, org_id, user_id, start, end)
+    params.update(start=start, end=end)  # user_id: the same person in every part
+    others: dict[str, set[str]] = {}
+    repeats: dict[tuple[float, float], list[tuple[str, datetime]]] = {}
+    stored: list[Stored] = []
+    for r in await session.execute(_ALL, params):
+        if r.part == "window":
+            stored.append(Stored(*r[1:]))
+        elif r.part == "device":
+            others.setdefault(str(r.device_id), set()).add(r.user_id)
+        else:
+            repeats.setdefault((r.raw_lat, r.raw_lon), []).append((r.user_id, r.trusted_time))
+    _fill(rows, user_id, others, repeats)
+    stored.sort(key=lambda p: (p.trusted_time, p.id))  # as `window` gives them: oldest first
+    return stored
 
 
 def any_rule_on(policy: Policy) -> bool:
@@ -255,6 +301,36 @@ async def window(
     """The person's latest stored punches in [start, end] (trusted time), oldest first."""
     params = {"org_id": org_id, "user_id": user_id, "start": start, "end": end}
     return [Stored(*row) for row in reversed((await session.execute(_WINDOW, params)).all())]
+
+
+_w = _WINDOW.subquery()
+
+
+def _padded(part: str, given: dict[str, Any]) -> Any:
+    """A branch of _ALL: Stored's columns, NULL (typed) where this part has none."""
+    return select(
+        literal(part).label("part"),
+        *[
+            given[f].label(f) if f in given else cast(null(), _p.c[f].type).label(f)
+            for f in Stored.__slots__  # type: ignore[attr-defined]
+        ],
+    )
+
+
+# The window and both cross-person reads in one round trip, rows tagged by `part`.
+_ALL = union_all(
+    select(literal("window").label("part"), *[_w.c[f] for f in Stored.__slots__]),  # type: ignore[attr-defined]
+    _padded("device", {"device_id": _shared.c.device_id, "user_id": _shared.c.user_id}),
+    _padded(
+        "coords",
+        {
+            "user_id": _same.c.user_id,
+            "raw_lat": _same.c.raw_lat,
+            "raw_lon": _same.c.raw_lon,
+            "trusted_time": _same.c.trusted_time,
+        },
+    ),
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -531,15 +531,7 @@ async def commit_rows(
     policy = (await policies.load(session, owner.org_id)).for_person(owner.user_id, owner.team_id)
     context: list[engine.Stored] = []
     if engine.any_rule_on(policy):  # an org that turned detection off pays nothing for it
-        await engine.cross_facts(session, owner.org_id, owner.user_id, rows, policy)
-        times = [r["trusted_time"] for r in rows]
-        context = await engine.window(
-            session,
-            owner.org_id,
-            owner.user_id,
-            min(times) - engine.CONTEXT,
-            max(times) + engine.CONTEXT,
-        )
+        context = await engine.context(session, owner.org_id, owner.user_id, rows, policy)
     assessment = engine.run(context, rows, policy, org.tz)
     entries: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
