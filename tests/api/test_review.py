@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
+
 from fieldpunch.config import Settings
 from fieldpunch.db.engine import Database
+from fieldpunch.jobs.models import OutboxEvent
 from fieldpunch.punches.audit import verify
 from tests.factories import Api, OrgKit
 from tests.punching import OFFICE, punch
@@ -74,6 +77,18 @@ async def test_late_clock_in_explains_an_earlier_clock_out(
         "get", "/anomalies", params={"user_id": staff.user_id, "rule": "sequence"}
     )
     assert [a["status"] for a in gone["items"]] == ["superseded"]
+    # Whoever closes review items on `anomaly.resolved` hears of the system's decision too.
+    async with db.transaction(write=False) as session:
+        resolved = (
+            await session.execute(
+                select(OutboxEvent.payload).where(
+                    OutboxEvent.org_id == org.org_id, OutboxEvent.topic == "anomaly.resolved"
+                )
+            )
+        ).scalars()
+        assert [(e["data"]["id"], e["data"]["status"]) for e in resolved] == [
+            (gone["items"][0]["id"], "superseded")
+        ]
     await _intact(db, settings, org.org_id)
 
 

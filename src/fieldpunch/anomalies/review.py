@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fieldpunch.alerts import hooks as alerts
 from fieldpunch.anomalies.engine import Stored
 from fieldpunch.anomalies.models import Anomaly
+from fieldpunch.anomalies.schemas import AnomalyOut
 from fieldpunch.jobs.outbox import event_row
 from fieldpunch.kit.ids import new_id
 
@@ -21,6 +22,11 @@ def _event(org_id: str, topic: str, a: dict[str, Any], at: datetime) -> dict[str
         k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in a.items() if k != "org_id"
     }
     return event_row(org_id, topic, data, at, a["user_id"])
+
+
+def _resolved(a: dict[str, Any]) -> dict[str, Any]:
+    """The same payload as a person's decision (AnomalyOut), for a system one."""
+    return AnomalyOut.model_validate(a).model_dump(mode="json")
 
 
 async def open_anomalies(
@@ -63,7 +69,7 @@ async def reconcile(
     events: list[dict[str, Any]] = []
     gone = before - now
     if gone:
-        await session.execute(
+        superseded = await session.execute(
             update(Anomaly)
             .where(Anomaly.punch_id == punch.id, Anomaly.rule.in_(gone), Anomaly.status == "open")
             .values(
@@ -72,7 +78,13 @@ async def reconcile(
                 resolved_by="system",
                 comment="later punches explain it",
             )
+            .returning(*Anomaly.__table__.c)
         )
+        # Consumers closing items on `anomaly.resolved` must hear of these too.
+        events += [
+            event_row(punch.org_id, "anomaly.resolved", _resolved(row._asdict()), at, punch.user_id)
+            for row in superseded
+        ]
     added = [f for f in punch.anomalies if f["rule"] in now - before]
     if added:
         existing = set(
