@@ -519,6 +519,9 @@ async def test_robot_admin_and_failures(
     assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["body", "url"]
     r = await org.admin.post("/robots", json={**body, "provider": "teams"})
     assert r.status_code == 422
+    # An unbalanced bracket once made urlsplit raise: a 500 (found by schemathesis).
+    r = await org.admin.post("/robots", json={**body, "url": "https://+]x.example.com/h"})
+    assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["body", "url"]
     made = await org.admin.ok("post", "/robots", 201, json={**body, "secret": "s3cret"})
     assert made["has_secret"] is True and "url" not in made and "secret" not in made
     assert made["url_hint"].startswith(hooks.base) and made["kinds"] == ["anomaly.critical"]
