@@ -591,6 +591,32 @@ PERFECT = [
         id="coarse network fix repeats honestly",
     ),
     pytest.param(
+        [
+            punch(
+                "a",
+                raw_lat=REPLAYED[0],
+                raw_lon=REPLAYED[1],
+                raw_accuracy_m=35.0,
+                identical_coords_elsewhere=6,
+            )
+        ],
+        {},
+        id="indoor Wi-Fi positioning puts a whole office on one precise point at ±35 m",
+    ),
+    pytest.param(
+        [
+            punch(
+                "a",
+                raw_lat=REPLAYED[0],
+                raw_lon=REPLAYED[1],
+                raw_accuracy_m=5.0,
+                identical_coords_elsewhere=1,
+            )
+        ],
+        {"a": "warning"},
+        id="a GPS-grade ±5 m fix repeated exactly",
+    ),
+    pytest.param(
         [punch("a", raw_lat=REPLAYED[0], raw_lon=REPLAYED[1], identical_coords_elsewhere=0)],
         {},
         id="unique fix",

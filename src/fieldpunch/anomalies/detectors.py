@@ -458,6 +458,9 @@ def too_perfect(
     decimals = max(_decimals(punch.raw_lat), _decimals(punch.raw_lon))
     if decimals < policy.too_perfect_min_decimals:
         return state, []
+    claimed = punch.raw_accuracy_m
+    if claimed is not None and claimed > policy.too_perfect_max_accuracy_m:
+        return state, []  # a network fix: identical points are how network positioning works
     n = punch.identical_coords_elsewhere
     return state, _found(
         policy,
@@ -468,6 +471,7 @@ def too_perfect(
         raw_lat=punch.raw_lat,
         raw_lon=punch.raw_lon,
         decimals=decimals,
+        accuracy_m=punch.raw_accuracy_m,
         identical_elsewhere=n,
         days=policy.too_perfect_days,
     )

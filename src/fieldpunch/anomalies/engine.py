@@ -56,6 +56,7 @@ def static_facts(
         "fence_distance_m": None if distance is None else round(distance, 1),
         "wifi_registered": list(registered),
         "wifi_seen": sorted({w.bssid for w in p.wifi}),
+        "raw_accuracy_m": p.location.accuracy_m,
         "trust": [f.model_dump() for f in v.findings],
     }
 
@@ -166,6 +167,7 @@ def facts_of(row: Any) -> PunchFacts:
         wifi_seen=tuple(f.get("wifi_seen", ())),
         device_other_users=tuple(f.get("device_other_users", ())),
         identical_coords_elsewhere=int(f.get("identical_coords_elsewhere", 0)),
+        raw_accuracy_m=f.get("raw_accuracy_m"),
     )
 
 

@@ -85,6 +85,9 @@ class Policy(BaseModel):
     shared_device_days: int = Field(default=7, ge=1, le=366)
     too_perfect_days: int = Field(default=30, ge=1, le=366)
     too_perfect_min_decimals: int = Field(default=5, ge=1, le=15)
+    # Network (Wi-Fi/cell) positioning snaps everyone in a building to one database point, with a
+    # modest accuracy; a replayed or spoofed fix claims GPS-grade accuracy. Only those count.
+    too_perfect_max_accuracy_m: float = Field(default=20, gt=0, le=100_000)
     reject_critical: bool = False  # critical findings reject the punch instead of flagging it
     correction_monthly_quota: int = Field(default=3, ge=0, le=1_000)
     correction_max_age_days: int = Field(default=7, ge=0, le=366)
