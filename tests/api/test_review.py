@@ -152,6 +152,9 @@ async def test_policy_layers_turn_rules_off(org: OrgKit) -> None:
     team, manager, staff = await _team_with(org)
     bad = await org.admin.put("/policy", json={"rules": {"teleport": {"enabled": False}}})
     assert bad.status_code == 422 and "teleport" in bad.json()["detail"]
+    assert bad.json()["errors"][0]["loc"] == ["body", "rules", "teleport"]
+    slow = await org.admin.put("/policy", json={"max_speed_kmh": -1})
+    assert slow.status_code == 422 and slow.json()["errors"][0]["loc"] == ["body", "max_speed_kmh"]
     assert (await manager.put("/policy", json={})).status_code == 403
     await org.admin.ok(
         "put", f"/policy/teams/{team}", json={"rules": {"sequence": {"enabled": False}}}

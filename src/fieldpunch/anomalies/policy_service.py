@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldpunch.anomalies import policies
 from fieldpunch.anomalies.models import PolicyOverride
-from fieldpunch.anomalies.policy import validate_override
+from fieldpunch.anomalies.policy import PolicyError, validate_override
 from fieldpunch.anomalies.schemas import PolicyDoc
 from fieldpunch.auditlog.service import record
 from fieldpunch.auth.principal import Principal
@@ -55,8 +55,8 @@ async def write(
     """Replace the override of one scope ({} removes it)."""
     try:
         clean = validate_override(override)
-    except ValueError as exc:
-        raise Invalid(["body"], str(exc)) from None
+    except PolicyError as exc:
+        raise Invalid(["body", *exc.loc], exc.msg) from None
     row = await _row(session, p.org_id, scope, scope_id)
     before = row.settings if row else {}
     now = utcnow()
