@@ -115,7 +115,7 @@ def defaults() -> Policy:
 
 
 class PolicyError(ValueError):
-    """A bad override; `loc` is its key path, e.g. `("rules", "teleport")`, which str() starts with."""
+    """A bad override; `loc` is its key path (`("rules", "teleport")`), which str() starts with."""
 
     def __init__(self, loc: tuple[str | int, ...], msg: str) -> None:
         self.loc, self.msg = loc, msg
