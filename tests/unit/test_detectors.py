@@ -734,6 +734,21 @@ def test_sequence(track: list[PunchFacts], expected: dict[str, str]) -> None:
     assert flagged(track[::-1], "sequence") == expected  # arrival order never matters
 
 
+def test_a_second_clock_out_says_so_rather_than_blaming_a_missing_clock_in() -> None:
+    # An approved correction at 18:05 next to the real 18:27 clock-out (found by QA): the
+    # person did clock in; the reviewer must read "clocked out again", with the earlier punch.
+    track = [
+        punch("in", at="08:48"),
+        punch("fix", "clock_out", "18:05", source="correction"),
+        punch("out", "clock_out", "18:27"),
+    ]
+    for order in (track, track[::-1]):
+        (found,) = [f for f in findings(order)["out"] if f.rule == "sequence"]
+        assert found.evidence["reason"] == "clock_out_twice"
+        assert found.evidence["previous_punch_id"] == "fix"
+        assert "18:05" in found.detail and "without clocking in earlier" not in found.detail
+
+
 # every rule: on, off, severity -----------------------------------------------------------------
 
 # A track that trips each rule on its last punch, with the layer the rule needs (if any).

@@ -521,6 +521,22 @@ def sequence(
             and 0 <= _seconds(t, earlier.trusted_time) <= _OVERNIGHT_S
         ):
             return new, []  # a night shift crossing midnight
+        out = state.last_of_kind.get("clock_out")
+        if (
+            out is not None
+            and out.trusted_time.astimezone(tz).date() == day
+            and (earlier is None or earlier.trusted_time <= out.trusted_time)
+        ):
+            # The day was opened and closed already: say so, not "without clocking in".
+            return new, _found(
+                policy,
+                rule,
+                f"Clocked out again: already clocked out at {_clock(out.trusted_time, tz)} "
+                "without clocking in since.",
+                reason="clock_out_twice",
+                previous_punch_id=out.id,
+                local_day=day.isoformat(),
+            )
         return new, _found(
             policy,
             rule,
