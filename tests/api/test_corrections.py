@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from tests.factories import OrgKit
+from tests.punching import punch as punch_body
 
 OFFICE = {"name": "HQ", "location": {"lat": 31.2397, "lon": 121.4998}, "radius_m": 100}
 
@@ -24,8 +26,17 @@ async def test_request_approve_creates_a_correction_punch(org: OrgKit) -> None:
         "reason": "phone battery died",
         "place_id": place["id"],
     }
+    # Yesterday noon in the org's zone: both on one local day, whatever the hour of the run.
+    tz = ZoneInfo((await org.admin.ok("get", "/org"))["timezone"])
+    noon = datetime.combine(datetime.now(tz).date() - timedelta(days=1), time(12), tz)
+    req["at"] = noon.isoformat()
+    late = punch_body(captured_at=noon + timedelta(minutes=20), offline=True)
+    genuine = await staff.ok("post", "/punches", 201, json=late)
     made = await staff.ok("post", "/corrections", 201, json=req)
     assert made["status"] == "pending" and made["user_id"] == staff.user_id
+    # The reviewer sees the person's punches that day next to the request.
+    seen = await manager.ok("get", f"/corrections/{made['id']}")
+    assert [(p["id"], p["kind"]) for p in seen["same_day"]] == [(genuine["id"], "clock_in")]
     assert (await staff.post(f"/corrections/{made['id']}/approve", json={})).status_code == 403
     other_team = await org.team("West")
     outsider = await org.person("manager", team_id=other_team, managed_team_ids=[other_team])

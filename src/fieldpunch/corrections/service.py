@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -12,7 +12,12 @@ from fieldpunch.anomalies import policies
 from fieldpunch.auditlog.service import record
 from fieldpunch.auth.principal import Principal, visible_rows
 from fieldpunch.corrections.models import Correction
-from fieldpunch.corrections.schemas import CorrectionCreate, CorrectionOut
+from fieldpunch.corrections.schemas import (
+    CorrectionCreate,
+    CorrectionDetail,
+    CorrectionOut,
+    DayPunch,
+)
 from fieldpunch.customers.models import Customer
 from fieldpunch.db.scoped import ref_scoped
 from fieldpunch.jobs.outbox import add_events, event_row
@@ -22,6 +27,7 @@ from fieldpunch.kit.errors import Conflict, Forbidden, Invalid, NotFound
 from fieldpunch.kit.ids import new_id
 from fieldpunch.kit.pagination import PageParams, page_of, paginate
 from fieldpunch.places.models import Place
+from fieldpunch.punches.models import Punch
 from fieldpunch.punches.schemas import PunchKind
 from fieldpunch.punches.service import Owner, commit_rows, lock_head, org_view
 from fieldpunch.users.models import User
@@ -165,6 +171,26 @@ async def decide(
         [event_row(p.org_id, "correction.decided", out.model_dump(mode="json"), now, row.user_id)],
     )
     return out
+
+
+async def detail(session: AsyncSession, p: Principal, correction_id: str) -> CorrectionDetail:
+    row = await get_visible(session, p, correction_id)
+    tz = (await org_view(session, row.org_id)).tz
+    local = row.at.astimezone(tz)
+    start = datetime.combine(local.date(), time.min, tz)
+    found = await session.execute(
+        select(Punch.id, Punch.kind, Punch.trusted_time, Punch.status, Punch.source)
+        .where(
+            Punch.org_id == row.org_id,
+            Punch.user_id == row.user_id,
+            Punch.trusted_time >= start,
+            Punch.trusted_time < start + timedelta(days=1),
+        )
+        .order_by(Punch.trusted_time, Punch.id)
+        .limit(200)
+    )
+    same_day = [DayPunch.model_validate(r._asdict()) for r in found]
+    return CorrectionDetail(**CorrectionOut.model_validate(row).model_dump(), same_day=same_day)
 
 
 async def _punch_for(session: AsyncSession, c: Correction, approver: str, now: datetime) -> str:

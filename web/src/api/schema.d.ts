@@ -589,7 +589,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get Correction */
+        /**
+         * Get Correction
+         * @description The request, with the person's punches that day (a reviewer's context).
+         */
         get: operations["get_correction"];
         put?: never;
         post?: never;
@@ -1351,6 +1354,47 @@ export interface components {
              */
             comment?: string;
         };
+        /** CorrectionDetail */
+        CorrectionDetail: {
+            /** Id */
+            id: string;
+            /** User Id */
+            user_id: string;
+            kind: components["schemas"]["PunchKind"];
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Reason */
+            reason: string;
+            /** Place Id */
+            place_id: string | null;
+            /** Customer Id */
+            customer_id: string | null;
+            /** Photo Id */
+            photo_id: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "approved" | "rejected";
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Decided At */
+            decided_at: string | null;
+            /** Decided By */
+            decided_by: string | null;
+            /** Comment */
+            comment: string;
+            /** Punch Id */
+            punch_id: string | null;
+            /** Same Day */
+            same_day: components["schemas"]["DayPunch"][];
+        };
         /** CorrectionOut */
         CorrectionOut: {
             /** Id */
@@ -1479,6 +1523,24 @@ export interface components {
             status?: string | null;
             /** Contacts */
             contacts?: components["schemas"]["Contact"][] | null;
+        };
+        /**
+         * DayPunch
+         * @description One of the person's punches on the correction's local day: what a reviewer weighs it by.
+         */
+        DayPunch: {
+            /** Id */
+            id: string;
+            kind: components["schemas"]["PunchKind"];
+            /**
+             * Trusted Time
+             * Format: date-time
+             */
+            trusted_time: string;
+            /** Status */
+            status: string;
+            /** Source */
+            source: string;
         };
         /** Decision */
         Decision: {
@@ -4246,7 +4308,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CorrectionOut"];
+                    "application/json": components["schemas"]["CorrectionDetail"];
                 };
             };
             /** @description Validation Error */
