@@ -191,3 +191,20 @@ async def test_every_rule_off_means_no_detector_findings_but_trust_checks_stay(
     await org.admin.ok("put", "/policy", json={})
     again = await staff.ok("post", "/punches", 201, json=offline(*BEIJING, 20, kind="clock_out"))
     assert "sequence" in await _rules(staff, again["id"])
+
+
+async def test_a_rule_named_like_a_trust_check_never_loses_the_punch(org: OrgKit) -> None:
+    # A signature without device_id is the trust check `unknown_device`; with the rule
+    # `unknown_device` on as well, two findings of one rule once broke the anomalies' unique
+    # key: 409 on every retry, the punch never stored (found while documenting the API).
+    staff = await org.person("staff")
+    await org.admin.ok("put", "/policy", json={"rules": {"unknown_device": {"enabled": True}}})
+    body = punch(signature="A" * 86)
+    first = await staff.ok("post", "/punches", 201, json=body)
+    assert [a["rule"] for a in first["anomalies"]] == ["unknown_device"]
+    assert first["anomalies"][0]["severity"] == "critical"  # the trust check's, the stricter
+    assert (await staff.ok("post", "/punches", 200, json=body))["id"] == first["id"]
+    # A later punch re-assesses the window without churning the first one's anomalies.
+    await staff.ok("post", "/punches", 201, json=punch(kind="clock_out"))
+    again = await staff.ok("get", f"/punches/{first['id']}")
+    assert again["anomalies"] == first["anomalies"] and again["ledger"] == first["ledger"]
