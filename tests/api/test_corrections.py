@@ -88,3 +88,37 @@ async def test_reject_is_recorded_and_visible_to_the_person(org: OrgKit) -> None
     seen = await staff.ok("get", f"/corrections/{made['id']}")
     assert seen["comment"] == "you were on leave"
     assert (await staff.ok("get", "/punches"))["items"] == []
+
+
+async def test_one_spot_own_evidence_and_a_customer_that_lost_its_location(org: OrgKit) -> None:
+    place = await org.admin.ok("post", "/places", 201, json=OFFICE)
+    shop = await org.admin.ok(
+        "post", "/customers", 201, json={"name": "Shop", "location": OFFICE["location"]}
+    )
+    staff = await org.person("staff")
+    both = {"reason": "forgot", "at": hours_ago(1), "place_id": place["id"]}
+    r = await staff.post(
+        "/corrections", json={**both, "kind": "visit_in", "customer_id": shop["id"]}
+    )
+    assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["body", "place_id"]
+    r = await staff.post(
+        "/corrections", json={**both, "kind": "clock_in", "customer_id": shop["id"]}
+    )
+    assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["body", "customer_id"]
+    visit = {
+        "kind": "visit_in",
+        "reason": "no signal",
+        "at": hours_ago(1),
+        "customer_id": shop["id"],
+    }
+    r = await staff.post(
+        "/corrections", json={**visit, "photo_id": "pho_01M8DS5GBX624JVX1GQ394VM39"}
+    )
+    assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["body", "photo_id"]
+    made = await staff.ok("post", "/corrections", 201, json=visit)
+    # The customer loses its location before a manager decides: a clear 409, not a 500.
+    await org.admin.ok("patch", f"/customers/{shop['id']}", json={"location": None})
+    r = await org.admin.post(f"/corrections/{made['id']}/approve", json={})
+    assert r.status_code == 409 and "no longer has a location" in r.json()["detail"]
+    rejected = await org.admin.ok("post", f"/corrections/{made['id']}/reject", json={})
+    assert rejected["status"] == "rejected"

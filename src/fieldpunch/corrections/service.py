@@ -26,6 +26,7 @@ from fieldpunch.kit.clock import utcnow
 from fieldpunch.kit.errors import Conflict, Forbidden, Invalid, NotFound
 from fieldpunch.kit.ids import new_id
 from fieldpunch.kit.pagination import PageParams, page_of, paginate
+from fieldpunch.photos.models import Photo
 from fieldpunch.places.models import Place
 from fieldpunch.punches.models import Punch
 from fieldpunch.punches.schemas import PunchKind
@@ -50,15 +51,24 @@ async def create(session: AsyncSession, p: Principal, body: CorrectionCreate) ->
     if body.kind in (PunchKind.clock_in, PunchKind.clock_out):
         if body.place_id is None:
             raise Invalid(["body", "place_id"], "say at which office or site the punch was missed")
+        if body.customer_id is not None:  # one spot to punch at: never guess which one
+            raise Invalid(
+                ["body", "customer_id"], "a clock correction names a place, not a customer"
+            )
         await ref_scoped(session, Place, p.org_id, body.place_id, ["body", "place_id"])
     else:
         if body.customer_id is None:
             raise Invalid(["body", "customer_id"], "a visit correction names the customer")
+        if body.place_id is not None:
+            raise Invalid(["body", "place_id"], "a visit correction names a customer, not a place")
         customer = await ref_scoped(
             session, Customer, p.org_id, body.customer_id, ["body", "customer_id"]
         )
         if customer is not None and customer.lat is None:
             raise Invalid(["body", "customer_id"], "this customer has no location to punch at")
+    photo = await ref_scoped(session, Photo, p.org_id, body.photo_id, ["body", "photo_id"])
+    if photo is not None and photo.user_id != p.user_id:
+        raise Invalid(["body", "photo_id"], "evidence is a photo you took yourself")
     now = utcnow()
     policy = (await policies.load(session, p.org_id)).for_person(p.user_id, p.team_id)
     if body.at > now + FUTURE_SLACK:
@@ -202,9 +212,12 @@ async def _punch_for(session: AsyncSession, c: Correction, approver: str, now: d
         if c.place_id
         else await session.get(Customer, c.customer_id)
     )
-    assert fence is not None
-    assert fence.lat is not None
-    assert fence.lon is not None
+    if fence is None or fence.lat is None or fence.lon is None:  # changed since the request
+        what = "place" if c.place_id else "customer"
+        raise Conflict(
+            f"the {what} of this request no longer has a location to punch at: "
+            f"reject the request, or give the {what} a location first"
+        )
     org = await org_view(session, c.org_id)
     seq, head = await lock_head(session, c.org_id, c.user_id)
     claim = {"correction_id": c.id, "kind": c.kind, "at": c.at.isoformat(), "approved_by": approver}
