@@ -89,6 +89,19 @@ async def test_late_clock_in_explains_an_earlier_clock_out(
         assert [(e["data"]["id"], e["data"]["status"]) for e in resolved] == [
             (gone["items"][0]["id"], "superseded")
         ]
+        created = list(
+            (
+                await session.execute(
+                    select(OutboxEvent.payload).where(
+                        OutboxEvent.org_id == org.org_id, OutboxEvent.topic == "anomaly.created"
+                    )
+                )
+            ).scalars()
+        )
+        assert created  # the sequence finding of the early clock-out
+        # Events carry the API's shape and time format, whichever path made them.
+        for e in created:
+            assert e["data"]["punch_time"].endswith("Z") and e["data"]["created_at"].endswith("Z")
     await _intact(db, settings, org.org_id)
 
 
@@ -171,6 +184,10 @@ async def test_policy_layers_turn_rules_off(org: OrgKit) -> None:
     assert "sequence" in await _rules(staff, p["id"])
     trail = await org.admin.ok("get", "/audit-log", params={"subject_type": "policy.team"})
     assert trail["items"][0]["detail"]["after"] == {"rules": {"sequence": {"enabled": False}}}
+    # Removing an override that does not exist changes nothing and audits nothing.
+    await org.admin.ok("put", "/policy", json={})
+    none = await org.admin.ok("get", "/audit-log", params={"subject_type": "policy.org"})
+    assert none["items"] == []
 
 
 async def test_every_rule_off_means_no_detector_findings_but_trust_checks_stay(

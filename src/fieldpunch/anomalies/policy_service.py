@@ -59,6 +59,8 @@ async def write(
         raise Invalid(["body", *exc.loc], exc.msg) from None
     row = await _row(session, p.org_id, scope, scope_id)
     before = row.settings if row else {}
+    if clean == before:  # nothing changes: no row to create, nothing to audit
+        return await read(session, p, scope, scope_id)
     now = utcnow()
     if row is None:
         row = PolicyOverride(id=new_id("pol"), org_id=p.org_id, scope=scope, scope_id=scope_id)

@@ -18,14 +18,12 @@ from fieldpunch.kit.ids import new_id
 
 
 def _event(org_id: str, topic: str, a: dict[str, Any], at: datetime) -> dict[str, Any]:
-    data = {
-        k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in a.items() if k != "org_id"
-    }
-    return event_row(org_id, topic, data, at, a["user_id"])
+    # The API's shape and time format (`Z`), like `anomaly.resolved` and GET /anomalies.
+    return event_row(org_id, topic, _as_out(a), at, a["user_id"])
 
 
-def _resolved(a: dict[str, Any]) -> dict[str, Any]:
-    """The same payload as a person's decision (AnomalyOut), for a system one."""
+def _as_out(a: dict[str, Any]) -> dict[str, Any]:
+    """An anomaly row as events carry it: AnomalyOut, as a person's decision's event does."""
     return AnomalyOut.model_validate(a).model_dump(mode="json")
 
 
@@ -82,7 +80,7 @@ async def reconcile(
         )
         # Consumers closing items on `anomaly.resolved` must hear of these too.
         events += [
-            event_row(punch.org_id, "anomaly.resolved", _resolved(row._asdict()), at, punch.user_id)
+            event_row(punch.org_id, "anomaly.resolved", _as_out(row._asdict()), at, punch.user_id)
             for row in superseded
         ]
     added = [f for f in punch.anomalies if f["rule"] in now - before]
