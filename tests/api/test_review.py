@@ -174,6 +174,12 @@ async def test_policy_layers_turn_rules_off(org: OrgKit) -> None:
     )
     eff = await manager.ok("get", f"/policy/users/{staff.user_id}")
     assert eff["effective"]["rules"]["sequence"]["enabled"] is False
+    # Team policies are read like teams: one's own, the managed ones, or all for admins.
+    elsewhere = await org.team("West")
+    assert (await staff.get(f"/policy/teams/{team}")).status_code == 200
+    for who in (staff, manager):
+        assert (await who.get(f"/policy/teams/{elsewhere}")).status_code == 404
+    assert (await org.admin.get(f"/policy/teams/{elsewhere}")).status_code == 200
     p = await staff.ok("post", "/punches", 201, json=offline(*OFFICE, 60, kind="clock_out"))
     assert "sequence" not in await _rules(staff, p["id"])
     # The person's own override wins over the team's.
