@@ -218,6 +218,14 @@ async function anchor(): Promise<void> {
   }
 }
 
+/** Ask for the position again, e.g. after the person allowed location in the browser settings. */
+export function retryLocation(): void {
+  if (watchId !== null) navigator.geolocation?.clearWatch(watchId)
+  watchId = null
+  state.positionError = null
+  watchPosition()
+}
+
 function watchPosition(): void {
   if (!('geolocation' in navigator)) {
     state.positionError = 'unsupported'

@@ -21,6 +21,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly detail: string,
     readonly body: unknown = null,
+    /** The Retry-After header of a 429 or 503, as sent (seconds or an HTTP date). */
+    readonly retryAfter: string | null = null,
   ) {
     super(detail || `HTTP ${status}`)
   }
@@ -63,7 +65,7 @@ async function problemOf(r: Response): Promise<ApiError> {
   } catch {
     /* not JSON */
   }
-  return new ApiError(r.status, detail, body)
+  return new ApiError(r.status, detail, body, r.headers.get('Retry-After'))
 }
 
 async function rawFetch(input: RequestInfo, init?: RequestInit): Promise<Response> {
@@ -147,7 +149,7 @@ export async function ok<T>(
   if (error !== undefined || !response.ok) {
     const e = error as { detail?: unknown } | undefined
     const detail = typeof e?.detail === 'string' ? e.detail : response.statusText
-    throw new ApiError(response.status, detail, error ?? null)
+    throw new ApiError(response.status, detail, error ?? null, response.headers.get('Retry-After'))
   }
   return data as T
 }
