@@ -1,13 +1,11 @@
 /**
- * The person's inbox (`GET /api/v1/notifications`) and the decisions on their own anomalies and
- * corrections since they last looked at 我的 Me: together they make the badge on the Me tab.
- *
- * The server does not notify staff when a manager decides their anomaly or correction, so the
- * app compares `resolved_at` / `decided_at` with the last time Me was opened (per person).
+ * The person's inbox (`GET /api/v1/notifications`): its unread count is the badge on the Me tab.
+ * Decisions on my anomalies and corrections arrive there too (`anomaly.decided`,
+ * `correction.decided`); Me also marks them "new" against the last time it was opened.
  */
 import { reactive } from 'vue'
 import { api, ok } from './api/client'
-import type { AnomalyOut, CorrectionOut, NotificationOut } from './api/types'
+import type { NotificationOut } from './api/types'
 
 const SEEN = 'fieldpunch.decisionsSeenAt'
 const POLL_MS = 60_000
@@ -16,8 +14,6 @@ export const inbox = reactive({
   items: [] as NotificationOut[],
   unread: 0,
   loaded: false,
-  /** Decisions on my anomalies and corrections made after I last opened Me. */
-  decisions: 0,
 })
 
 function seenKey(uid: string): string {
@@ -35,17 +31,6 @@ export function decisionsSeenAt(uid: string): string {
 
 export function markDecisionsSeen(uid: string): void {
   localStorage.setItem(seenKey(uid), new Date().toISOString())
-  inbox.decisions = 0
-}
-
-/** Decided after `since`: an approved or rejected anomaly, a decided correction. */
-export function newDecisions(anomalies: AnomalyOut[], corrections: CorrectionOut[], since: string): number {
-  const from = Date.parse(since)
-  const after = (at: string | null | undefined) => !!at && Date.parse(at) > from
-  return (
-    anomalies.filter((a) => (a.status === 'approved' || a.status === 'rejected') && after(a.resolved_at)).length +
-    corrections.filter((c) => c.status !== 'pending' && after(c.decided_at)).length
-  )
 }
 
 export async function refreshInbox(): Promise<void> {
@@ -53,15 +38,6 @@ export async function refreshInbox(): Promise<void> {
   inbox.items = page.items
   inbox.unread = page.unread_count
   inbox.loaded = true
-}
-
-async function refreshDecisions(uid: string): Promise<void> {
-  const since = decisionsSeenAt(uid)
-  const [a, c] = await Promise.all([
-    ok(api.GET('/api/v1/anomalies', { params: { query: { user_id: uid, limit: 50 } } })),
-    ok(api.GET('/api/v1/corrections', { params: { query: { user_id: uid, limit: 50 } } })),
-  ])
-  inbox.decisions = newDecisions(a.items, c.items, since)
 }
 
 export async function markRead(id: string): Promise<void> {
@@ -89,7 +65,7 @@ let current: string | null = null
 async function poll(): Promise<void> {
   const uid = current
   if (!uid || !navigator.onLine || document.visibilityState === 'hidden') return
-  await Promise.allSettled([refreshInbox(), refreshDecisions(uid)])
+  await Promise.allSettled([refreshInbox()])
 }
 
 function onWake(): void {
@@ -105,7 +81,6 @@ export function watchInbox(uid: string | null): void {
   if (!uid) {
     inbox.items = []
     inbox.unread = 0
-    inbox.decisions = 0
     inbox.loaded = false
     return
   }

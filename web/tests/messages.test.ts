@@ -140,8 +140,34 @@ describe('notifications', () => {
     expect(notificationText(visit, zhT.t, zhT.te)).toEqual({ title: '14:30 拜访：华东精密仪器', body: '到达后请签到。' })
     const test = { kind: 'test', title: 'Test notification', body: 'If you read this…' }
     expect(notificationText(test, zhT.t, zhT.te).title).toBe('测试通知')
-    const other = { kind: 'correction.decided', title: 'Server words', body: 'More words' }
+    const other = { kind: 'task.assigned', title: 'Server words', body: 'More words' }
     expect(notificationText(other, zhT.t, zhT.te)).toEqual({ title: 'Server words', body: 'More words' })
+  })
+
+  it('tells decisions about me from their data, with the manager\'s comment', () => {
+    const at = new Date(2026, 2, 2, 9, 1).toISOString() // 3/2 09:01 on this machine's clock
+    const approved = {
+      kind: 'correction.decided',
+      title: 'Correction approved: clock in at 2026-03-02 09:01',
+      body: 'Your request … was approved.',
+      data: { status: 'approved', kind: 'clock_in', at, comment: '下次记得充电' },
+    }
+    expect(notificationText(approved, zhT.t, zhT.te)).toEqual({
+      title: '补卡申请已通过',
+      body: '上班打卡，3/2 09:01\n主管留言：下次记得充电',
+    })
+    const rejected = {
+      kind: 'anomaly.decided',
+      title: 'Punch rejected after review: mock location',
+      body: '…',
+      data: { status: 'rejected', rule: 'mock_location', punch_time: at, comment: '' },
+    }
+    expect(notificationText(rejected, zhT.t, zhT.te)).toEqual({
+      title: '打卡复核未通过',
+      body: '3/2 09:01 的打卡（检测到模拟定位）',
+    })
+    const odd = { ...rejected, data: { status: 'superseded' } }
+    expect(notificationText(odd, zhT.t, zhT.te).title).toBe(rejected.title)
   })
 })
 

@@ -26,6 +26,7 @@ from fieldpunch.kit.clock import utcnow
 from fieldpunch.kit.errors import Conflict, Forbidden, Invalid, NotFound
 from fieldpunch.kit.ids import new_id
 from fieldpunch.kit.pagination import PageParams, page_of, paginate
+from fieldpunch.notify import decisions
 from fieldpunch.photos.models import Photo
 from fieldpunch.places.models import Place
 from fieldpunch.punches.models import Punch
@@ -180,6 +181,7 @@ async def decide(
         session,
         [event_row(p.org_id, "correction.decided", out.model_dump(mode="json"), now, row.user_id)],
     )
+    await decisions.decided(session, p.org_id, "correction", [row.id], now)
     return out
 
 

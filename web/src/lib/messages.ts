@@ -215,6 +215,7 @@ export interface NotificationLike {
  */
 export function notificationText(n: NotificationLike, t: T, te: Te): { title: string; body: string } {
   const key = `notifications.kinds.${n.kind.replace(/\./g, '_')}`
+  if (n.kind === 'correction.decided' || n.kind === 'anomaly.decided') return decisionText(n, key, t, te)
   if (!te(`${key}.title`)) return { title: n.title, body: n.body }
   const d = n.data ?? {}
   const rule = typeof d.rule === 'string' ? ruleName(d.rule, t, te) : ''
@@ -233,5 +234,31 @@ export function notificationText(n: NotificationLike, t: T, te: Te): { title: st
   return {
     title: t(`${key}.title`, { rule, who, time }),
     body: te(`${key}.body`) ? t(`${key}.body`, { rule, who, time }) : n.body,
+  }
+}
+
+/** "3/2 09:01" in the phone's time zone (the person's own punch: their local time). */
+function shortTime(iso: unknown): string {
+  if (typeof iso !== 'string') return ''
+  const d = new Date(iso)
+  if (Number.isNaN(d.getTime())) return ''
+  const two = (v: number) => String(v).padStart(2, '0')
+  return `${d.getMonth() + 1}/${d.getDate()} ${two(d.getHours())}:${two(d.getMinutes())}`
+}
+
+/** A decision about me (my correction request, my flagged punch), from its structured data. */
+function decisionText(n: NotificationLike, key: string, t: T, te: Te): { title: string; body: string } {
+  const d = n.data ?? {}
+  if (d.status !== 'approved' && d.status !== 'rejected') return { title: n.title, body: n.body }
+  const correction = n.kind === 'correction.decided'
+  const what = correction
+    ? typeof d.kind === 'string' && te(`punch.${d.kind}`) ? t(`punch.${d.kind}`) : ''
+    : typeof d.rule === 'string' ? ruleName(d.rule, t, te) : ''
+  const time = shortTime(correction ? d.at : d.punch_time)
+  const comment = typeof d.comment === 'string' && d.comment.trim() ? d.comment.trim() : ''
+  const body = t(`${key}.body`, { what, time })
+  return {
+    title: t(`${key}.${d.status}`),
+    body: comment ? `${body}\n${t(`${key}.comment`, { comment })}` : body,
   }
 }

@@ -249,6 +249,18 @@ const en: typeof zh = {
         bodyEnd: 'Your shift ends at {time}.',
       },
       reminder_visit: { title: 'Visit at {time}: {customer}', body: 'Check in when you arrive.' },
+      correction_decided: {
+        approved: 'Correction approved',
+        rejected: 'Correction rejected',
+        body: '{what} at {time}',
+        comment: 'Comment: {comment}',
+      },
+      anomaly_decided: {
+        approved: 'Punch accepted after review',
+        rejected: 'Punch rejected after review',
+        body: 'Your punch at {time} ({what})',
+        comment: 'Comment: {comment}',
+      },
       test: { title: 'Test notification', body: 'If you read this, notifications reach you here.' },
     },
     decided: 'Decisions',

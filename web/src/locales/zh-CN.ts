@@ -247,6 +247,18 @@ export default {
         bodyEnd: '班次 {time} 结束。',
       },
       reminder_visit: { title: '{time} 拜访：{customer}', body: '到达后请签到。' },
+      correction_decided: {
+        approved: '补卡申请已通过',
+        rejected: '补卡申请被驳回',
+        body: '{what}，{time}',
+        comment: '主管留言：{comment}',
+      },
+      anomaly_decided: {
+        approved: '打卡复核通过',
+        rejected: '打卡复核未通过',
+        body: '{time} 的打卡（{what}）',
+        comment: '主管留言：{comment}',
+      },
       test: { title: '测试通知', body: '如果你看到这条，通知可以送达这里。' },
     },
     decided: '审批结果',
