@@ -40,6 +40,7 @@ from fieldpunch.punches.endpoints import router as punches_router
 from fieldpunch.punches.service import Intake
 from fieldpunch.teams.endpoints import router as teams_router
 from fieldpunch.users.endpoints import router as users_router
+from fieldpunch.web import apidocs as web_apidocs
 from fieldpunch.web import static as web_static
 
 API_PREFIX = "/api/v1"
@@ -85,6 +86,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
         openapi_url="/openapi.json",
+        docs_url=None,  # ours, without a CDN: web/apidocs.py
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.migration_head = migrate.head()
@@ -145,6 +148,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return RedirectResponse("/docs")
 
     web_static.mount(app)  # the field app at /app/ (built by `make web`)
+    web_apidocs.mount(app)  # /docs, Swagger UI from the same build
 
     app.add_middleware(RequestLog, enabled=settings.access_log)
     return app

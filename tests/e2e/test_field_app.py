@@ -476,3 +476,14 @@ def test_screenshot_of_the_punch_screen(context: Any, server: Server, tmp_path: 
         with Image.open(shot) as img:
             img.resize((390, 844), Image.Resampling.LANCZOS).save(SCREENSHOT, optimize=True)
         shutil.copy(shot, tmp_path / "kept.png")
+
+
+def test_the_api_docs_render_with_no_internet(context: Any, server: Server) -> None:
+    # Swagger UI comes from the server itself: nothing outside it is reachable from the page.
+    page = context.new_page()
+    outside: list[str] = []
+    page.on("request", lambda r: None if r.url.startswith(server.base) else outside.append(r.url))
+    page.goto(f"{server.base}/docs")
+    page.wait_for_selector(".swagger-ui .opblock-tag", timeout=30_000)
+    assert page.locator(".opblock").count() > 20  # every operation of the document is listed
+    assert outside == []
