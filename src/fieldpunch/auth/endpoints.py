@@ -3,8 +3,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi.responses import JSONResponse
 
-from fieldpunch.auth import service
+from fieldpunch.auth import rotation, service
 from fieldpunch.auth.models import ApiKey
 from fieldpunch.auth.principal import Caller, Principal, need
 from fieldpunch.auth.schemas import (
@@ -27,7 +28,10 @@ keys = APIRouter(prefix="/api-keys", tags=["api keys"], route_class=TxRoute)
 KeyAdmin = Annotated[Principal, need(Scope.api_keys_manage)]
 
 
-@router.post("/auth/token")
+_PROBLEM = {"content": {"application/problem+json": {}}}
+
+
+@router.post("/auth/token", responses={401: {"description": "Wrong email or password", **_PROBLEM}})
 async def issue_token(
     request: Request,
     session: Session,
@@ -39,9 +43,34 @@ async def issue_token(
     return await service.login(session, request.app.state.settings, username, password)
 
 
-@router.post("/auth/refresh")
-async def refresh_token(request: Request, session: Session, body: RefreshIn) -> TokenOut:
-    return await service.refresh(session, request.app.state.settings, body.refresh_token)
+@router.post(
+    "/auth/refresh",
+    response_model=TokenOut,
+    responses={401: {"description": "Invalid, expired, revoked or reused token", **_PROBLEM}},
+)
+async def refresh_token(
+    request: Request, session: Session, body: RefreshIn
+) -> TokenOut | JSONResponse:
+    """A new access token and a new refresh token; the one sent is used up.
+
+    Keep the new refresh token: sending a used one again revokes the whole sign-in (both the
+    one sent and every newer one), since it means someone else holds a copy.
+    """
+    try:
+        return await service.refresh(session, request.app.state.settings, body.refresh_token)
+    except rotation.Reused as reused:
+        # The revocation is in this request's transaction: answer, don't raise, so it commits.
+        return reused.response()
+
+
+@router.post("/auth/logout", status_code=204, response_class=Response)
+async def logout(request: Request, session: Session, body: RefreshIn) -> None:
+    """Sign out: revoke the sign-in this refresh token belongs to (every token rotated from it).
+
+    Idempotent: an unknown, expired or already revoked token answers 204 as well. Access tokens
+    already issued stay valid until they expire (`expires_in`); discard them.
+    """
+    await service.logout(session, request.app.state.settings, body.refresh_token)
 
 
 @router.get("/me")
