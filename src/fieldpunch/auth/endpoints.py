@@ -17,6 +17,7 @@ from fieldpunch.auth.schemas import (
     TokenOut,
 )
 from fieldpunch.auth.scopes import Scope
+from fieldpunch.auth.throttle import LoginThrottle
 from fieldpunch.db.scoped import get_scoped
 from fieldpunch.db.session import Session, TxRoute
 from fieldpunch.kit.pagination import Page, PageParams
@@ -31,7 +32,28 @@ KeyAdmin = Annotated[Principal, need(Scope.api_keys_manage)]
 _PROBLEM = {"content": {"application/problem+json": {}}}
 
 
-@router.post("/auth/token", responses={401: {"description": "Wrong email or password", **_PROBLEM}})
+def _throttle(request: Request) -> LoginThrottle:
+    return request.app.state.login_throttle  # type: ignore[no-any-return]
+
+
+def _client_ip(request: Request) -> str:
+    # Behind a reverse proxy this is the forwarded address when uvicorn trusts the proxy
+    # (FORWARDED_ALLOW_IPS); otherwise every client looks like the proxy: see docs/deploy.md.
+    return request.client.host if request.client else "unknown"
+
+
+@router.post(
+    "/auth/token",
+    responses={
+        401: {"description": "Wrong email or password", **_PROBLEM},
+        429: {
+            "description": "Too many failed sign-ins from this address (for this email or "
+            "in all); `Retry-After` says when to try again",
+            "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+            **_PROBLEM,
+        },
+    },
+)
 async def issue_token(
     request: Request,
     session: Session,
@@ -40,7 +62,14 @@ async def issue_token(
     grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
 ) -> TokenOut:
     """OAuth2 password grant: email and password for an access and a refresh token."""
-    return await service.login(session, request.app.state.settings, username, password)
+    return await service.login(
+        session,
+        request.app.state.settings,
+        _throttle(request),
+        username,
+        password,
+        _client_ip(request),
+    )
 
 
 @router.post(

@@ -19,6 +19,7 @@ from fieldpunch.auth.schemas import (
     OrgBrief,
     TokenOut,
 )
+from fieldpunch.auth.throttle import LoginThrottle
 from fieldpunch.config import Settings
 from fieldpunch.db.scoped import get_scoped, scoped
 from fieldpunch.kit.clock import utcnow
@@ -38,8 +39,17 @@ def _pair(settings: Settings, user: User, refresh_token: str) -> TokenOut:
     )
 
 
-async def login(session: AsyncSession, settings: Settings, email: str, password: str) -> TokenOut:
-    """A password sign-in: a new refresh family."""
+async def login(
+    session: AsyncSession,
+    settings: Settings,
+    throttle: LoginThrottle,
+    email: str,
+    password: str,
+    client_ip: str,
+) -> TokenOut:
+    """A password sign-in: a new refresh family. Throttled before the password is even read,
+    so a correct guess during a lockout is refused like any other."""
+    await throttle.attempt(email, client_ip)
     user = (
         await session.execute(select(User).where(User.email == email.strip().lower()))
     ).scalar_one_or_none()
@@ -47,6 +57,7 @@ async def login(session: AsyncSession, settings: Settings, email: str, password:
     ok = await verify_password(password, user.password_hash if user else None)
     if not ok or user is None or not user.active:
         raise Unauthorized("wrong email or password")
+    await throttle.succeeded(email, client_ip)
     user.last_login_at = utcnow()
     return _pair(settings, user, await rotation.issue(session, settings, user))
 
