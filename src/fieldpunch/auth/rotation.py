@@ -36,9 +36,7 @@ def invalid() -> Unauthorized:
     return Unauthorized("invalid or expired refresh token")
 
 
-async def issue(
-    session: AsyncSession, settings: Settings, user: User, family: str | None = None
-) -> str:
+def issue(session: AsyncSession, settings: Settings, user: User, family: str | None = None) -> str:
     """A refresh token for `user` in `family` (a new family, i.e. a new sign-in, when None)."""
     claims = tokens.TokenClaims(
         user.id, user.org_id, "refresh", user.token_version, family=family or new_id("fam")
@@ -81,14 +79,14 @@ async def rotate(session: AsyncSession, settings: Settings, token: str) -> tuple
     )
     family = claimed.scalar_one_or_none()
     if family is not None:
-        return user, await issue(session, settings, user, family)
+        return user, issue(session, settings, user, family)
     row = (
         await session.execute(
             scoped(RefreshToken, claims.org_id).where(RefreshToken.id == claims.jti)
         )
     ).scalar_one_or_none()
     if row is None and claims.family is None:
-        return user, await _adopt(session, settings, user, claims.jti, now)
+        return user, _adopt(session, settings, user, claims.jti, now)
     if row is None or row.revoked_at is not None or row.user_id != user.id:
         raise invalid()
     if row.used_at is not None:
@@ -97,9 +95,7 @@ async def rotate(session: AsyncSession, settings: Settings, token: str) -> tuple
     raise invalid()  # expired by our clock, though its signature did not say so yet
 
 
-async def _adopt(
-    session: AsyncSession, settings: Settings, user: User, jti: str, now: datetime
-) -> str:
+def _adopt(session: AsyncSession, settings: Settings, user: User, jti: str, now: datetime) -> str:
     """A refresh token from before rotation existed (no family, no row): let it in once, as the
     start of a family, and record it as used so a second presentation counts as a reuse.
     Without this, upgrading would sign every phone out, including those offline for days."""
@@ -114,7 +110,7 @@ async def _adopt(
             used_at=now,
         )
     )
-    return await issue(session, settings, user, family)
+    return issue(session, settings, user, family)
 
 
 async def revoke(session: AsyncSession, settings: Settings, token: str) -> None:

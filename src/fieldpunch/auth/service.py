@@ -59,7 +59,7 @@ async def login(
         raise Unauthorized("wrong email or password")
     await throttle.succeeded(email, client_ip)
     user.last_login_at = utcnow()
-    return _pair(settings, user, await rotation.issue(session, settings, user))
+    return _pair(settings, user, rotation.issue(session, settings, user))
 
 
 async def refresh(session: AsyncSession, settings: Settings, token: str) -> TokenOut:
