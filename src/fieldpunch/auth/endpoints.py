@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import JSONResponse
@@ -29,7 +29,7 @@ keys = APIRouter(prefix="/api-keys", tags=["api keys"], route_class=TxRoute)
 KeyAdmin = Annotated[Principal, need(Scope.api_keys_manage)]
 
 
-_PROBLEM = {"content": {"application/problem+json": {}}}
+_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 
 
 def _throttle(request: Request) -> LoginThrottle:
