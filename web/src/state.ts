@@ -8,9 +8,9 @@ import {
   ApiError,
   loadTokens,
   login as apiLogin,
+  logout as apiLogout,
   NetworkError,
   ok,
-  saveTokens,
   uploadPhoto,
   whenSignedOut,
 } from './api/client'
@@ -117,7 +117,7 @@ export async function signIn(email: string, password: string): Promise<void> {
 
 export function signOut(): void {
   stop()
-  saveTokens(null)
+  void apiLogout() // revokes the sign-in on the server; forgets the tokens at once
   localStorage.removeItem(ME)
   clearAnchor()
   state.me = null

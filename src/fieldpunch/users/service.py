@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldpunch.auth.passwords import hash_password, verify_password
 from fieldpunch.auth.principal import Principal, forget
+from fieldpunch.auth.rotation import sign_out_everywhere
 from fieldpunch.auth.scopes import Role
 from fieldpunch.db.scoped import get_scoped, ref_scoped, scoped
 from fieldpunch.kit.errors import Conflict, Invalid, NotFound
@@ -185,7 +186,7 @@ async def update(session: AsyncSession, p: Principal, user_id: str, body: UserUp
     if "role" in changes:
         changes["role"] = role.value
     if password is not None or changes.get("active") is False or role.value != user.role:
-        user.token_version += 1  # sign out everywhere
+        await sign_out_everywhere(session, user)
     if password is not None:
         user.password_hash = await hash_password(password)
     apply(user, changes)
@@ -215,7 +216,7 @@ async def update_me(session: AsyncSession, p: Principal, body: MeUpdate) -> User
         ):
             raise Invalid(["body", "current_password"], "does not match your current password")
         user.password_hash = await hash_password(password)
-        user.token_version += 1
+        await sign_out_everywhere(session, user)
     apply(user, changes)
     forget(user.id)
     await session.flush()
