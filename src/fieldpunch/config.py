@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     base_url: str = "http://127.0.0.1:8000"
     access_token_ttl_s: int = Field(default=3600, ge=60, le=86400)
     refresh_token_ttl_s: int = Field(default=30 * 86400, ge=3600, le=365 * 86400)
+    # A refresh token used this recently may be used again (a phone whose answer was lost on a
+    # flaky network retries); later reuse revokes the sign-in. 0: any reuse revokes it.
+    refresh_reuse_grace_s: int = Field(default=30, ge=0, le=300)
     # Sign-in throttling (POST /auth/token): failed attempts per email and client address, and
     # per client address alone (higher: many people share an office NAT), in a window that
     # starts at the first failure. Shared through Redis when FIELDPUNCH_REDIS_URL is set.

@@ -3,13 +3,15 @@
 A password sign-in starts a family. `/auth/refresh` uses up the presented token and issues the
 next one in the same family. A used token presented again means two parties hold the family's
 tokens (a thief and the owner), and the server cannot tell which is which: the whole family is
-revoked, so both must sign in again. Every statement here runs in the request's transaction,
-so the caller must let a detected reuse commit (see `Reused`).
+revoked, so both must sign in again. Within `FIELDPUNCH_REFRESH_REUSE_GRACE_S` of its first use
+it is taken for the holder retrying a refresh whose answer was lost, and rotates again.
+Every statement here runs in the request's transaction, so the caller must let a detected reuse
+commit (see `Reused`).
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -90,9 +92,20 @@ async def rotate(session: AsyncSession, settings: Settings, token: str) -> tuple
     if row is None or row.revoked_at is not None or row.user_id != user.id:
         raise invalid()
     if row.used_at is not None:
+        if _just_used(row.used_at, now, settings.refresh_reuse_grace_s):
+            # The same holder retrying a refresh whose answer it never got: one more token of
+            # the family, not a revocation. (A thief this close behind the owner gets in; so
+            # would the owner's retry be locked out otherwise, on every lost answer.)
+            return user, issue(session, settings, user, row.family_id)
         await revoke_family(session, claims.org_id, row.family_id, now)
         raise Reused()
     raise invalid()  # expired by our clock, though its signature did not say so yet
+
+
+def _just_used(used_at: datetime, now: datetime, grace_s: int) -> bool:
+    if used_at.tzinfo is None:  # SQLite hands back naive UTC
+        used_at = used_at.replace(tzinfo=UTC)
+    return grace_s > 0 and now - used_at <= timedelta(seconds=grace_s)
 
 
 def _adopt(session: AsyncSession, settings: Settings, user: User, jti: str, now: datetime) -> str:
