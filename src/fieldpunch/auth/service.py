@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fieldpunch.auditlog.service import record
 from fieldpunch.auth import apikeys, rotation, tokens
 from fieldpunch.auth.models import ApiKey
 from fieldpunch.auth.passwords import verify_password
@@ -129,6 +130,17 @@ async def create_key(session: AsyncSession, p: Principal, body: ApiKeyCreate) ->
     )
     session.add(key)
     await session.flush()
+    record(
+        session,
+        p.org_id,
+        p.actor,
+        "api_key.created",
+        "api_key",
+        key.id,
+        name=key.name,
+        scopes=key.scopes,
+        expires=key.expires_at.isoformat() if key.expires_at else None,
+    )
     return ApiKeyCreated(
         **ApiKeyOut.model_validate(key).model_dump(), key=apikeys.token_for(key.id, secret)
     )
@@ -145,3 +157,4 @@ async def revoke_key(session: AsyncSession, p: Principal, key_id: str) -> None:
     key = await get_scoped(session, ApiKey, p.org_id, key_id, what="api key")
     if key.revoked_at is None:
         key.revoked_at = utcnow()
+        record(session, p.org_id, p.actor, "api_key.revoked", "api_key", key.id, name=key.name)
