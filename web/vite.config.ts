@@ -1,7 +1,8 @@
 /// <reference types="vitest/config" />
 import { createHash } from 'node:crypto'
-import { readdirSync, readFileSync, statSync } from 'node:fs'
-import { join, relative } from 'node:path'
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import vue from '@vitejs/plugin-vue'
 import { defineConfig, type Plugin } from 'vite'
@@ -57,9 +58,32 @@ function noExternalFonts(): Plugin {
   }
 }
 
+/**
+ * Swagger UI for the server's `/docs`, from swagger-ui-dist: served by fieldpunch itself, so the
+ * API docs work offline and where CDNs are blocked. Copied after the bundle is written, so the
+ * service worker never precaches it (it is not part of the field app).
+ */
+function swaggerUi(): Plugin {
+  let outDir = ''
+  return {
+    name: 'fieldpunch-swagger-ui',
+    apply: 'build',
+    configResolved(config) {
+      outDir = resolve(config.root, config.build.outDir)
+    },
+    closeBundle() {
+      const from = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'))
+      mkdirSync(join(outDir, 'docs'), { recursive: true })
+      for (const name of ['swagger-ui-bundle.js', 'swagger-ui.css', 'LICENSE']) {
+        copyFileSync(join(from, name), join(outDir, 'docs', name))
+      }
+    },
+  }
+}
+
 export default defineConfig({
   base: '/app/',
-  plugins: [vue(), noExternalFonts(), serviceWorker()],
+  plugins: [vue(), noExternalFonts(), serviceWorker(), swaggerUi()],
   build: {
     outDir: fileURLToPath(new URL('../src/fieldpunch/web/dist', import.meta.url)),
     emptyOutDir: true,

@@ -16,6 +16,7 @@ from fieldpunch.anomalies.endpoints import router as anomalies_router
 from fieldpunch.auditlog.endpoints import router as audit_log_router
 from fieldpunch.auth.endpoints import keys as api_keys_router
 from fieldpunch.auth.endpoints import router as auth_router
+from fieldpunch.auth.throttle import make_throttle
 from fieldpunch.cells.endpoints import router as cells_router
 from fieldpunch.config import Settings, load_settings
 from fieldpunch.corrections.endpoints import router as corrections_router
@@ -40,6 +41,7 @@ from fieldpunch.punches.endpoints import router as punches_router
 from fieldpunch.punches.service import Intake
 from fieldpunch.teams.endpoints import router as teams_router
 from fieldpunch.users.endpoints import router as users_router
+from fieldpunch.web import apidocs as web_apidocs
 from fieldpunch.web import static as web_static
 
 API_PREFIX = "/api/v1"
@@ -61,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await app.state.hub.start()
         app.state.relay = Relay(db, app.state.hub)
         app.state.intake = Intake(secret=settings.signing_key, fences=FenceCache())
+        app.state.login_throttle = make_throttle(settings)
         app.state.relay.start()
         # Embedded mode has no worker process: the job runner (and its schedules) runs here.
         app.state.jobs = None
@@ -75,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if app.state.jobs is not None:
                 await app.state.jobs.stop(settings.worker_grace_s)
             await app.state.relay.stop()
+            await app.state.login_throttle.close()
             await app.state.hub.stop()  # closes the live sockets: clients resume elsewhere
             await db.dispose()
 
@@ -85,6 +89,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         generate_unique_id_function=_operation_id,
         openapi_url="/openapi.json",
+        docs_url=None,  # ours, without a CDN: web/apidocs.py
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.migration_head = migrate.head()
@@ -145,6 +151,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return RedirectResponse("/docs")
 
     web_static.mount(app)  # the field app at /app/ (built by `make web`)
+    web_apidocs.mount(app)  # /docs, Swagger UI from the same build
 
     app.add_middleware(RequestLog, enabled=settings.access_log)
     return app

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
 import shlex
+import shutil
 import signal
+import socket
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -44,11 +47,25 @@ def _migrate(settings: Settings) -> None:
     upgrade(settings.db_url)
 
 
+def _check_port(host: str, port: int, command: str) -> None:
+    """Say plainly that the port is taken, before printing anything that assumes it is ours."""
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        raise _fail(
+            f"cannot listen on {host}:{port} ({exc.strerror or exc}); "
+            f"choose another port: fieldpunch {command} --port 8080",
+            2,
+        ) from None
+
+
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     import uvicorn
 
     from fieldpunch.kit.logs import configure
 
+    _check_port(host, port, "serve")
     if workers > 1 and settings.embedded:
         raise _fail("--workers > 1 needs an external database (FIELDPUNCH_DATABASE_URL)", 2)
     if settings.embedded:
@@ -214,6 +231,8 @@ def demo(
     from fieldpunch.db.engine import Database
     from fieldpunch.demo.seed import DemoInfo, find_demo, seed
 
+    if not seed_only:
+        _check_port(host, port, "demo")
     base = _settings()
     data_dir = base.data_dir if base.database_url else base.data_dir / "demo"
     settings = _settings(data_dir=data_dir)
@@ -240,6 +259,7 @@ def demo(
     typer.echo(f"\nfieldpunch demo: {info.org_name}")
     counts = f"{info.teams} teams, {info.staff} field staff, {info.places} places"
     typer.echo(f"  {counts}, {info.customers} customers, {info.punches:,} punches")
+    typer.echo(f"  Field app: {base_url}/app/   (a phone PWA: sign in as a staff login)")
     typer.echo(f"  API docs:  {base_url}/docs")
     typer.echo(f"  API:       {base_url}/api/v1")
     typer.echo("  Logins (email / password):")
@@ -247,11 +267,21 @@ def demo(
         typer.echo(f"    {login.role:<8} {login.email:<40} {login.password}   {login.name}")
     # The demo keeps its own database (and key) under data_dir/demo: point the audit there.
     where = "" if base.database_url else f"FIELDPUNCH_DATA_DIR={shlex.quote(str(data_dir))} "
-    typer.echo(f"  Audit:     {where}fieldpunch audit verify")
+    typer.echo(f"  Audit:     {where}{_this_command()} audit verify")
     typer.echo("")
     sys.stdout.flush()
     if not seed_only:
         _serve(settings, host, port, 1)
+
+
+def _this_command() -> str:
+    """How to call fieldpunch again from here (a venv's bin is rarely on PATH)."""
+    exe = Path(sys.executable).parent / "fieldpunch"
+    if not exe.exists() or shutil.which("fieldpunch") == str(exe):
+        return "fieldpunch"
+    with contextlib.suppress(ValueError):
+        return shlex.quote(str(exe.relative_to(Path.cwd())))
+    return shlex.quote(str(exe))
 
 
 audit = typer.Typer(no_args_is_help=True, help="Check that no punch was edited or deleted.")

@@ -28,6 +28,15 @@ class Settings(BaseSettings):
     base_url: str = "http://127.0.0.1:8000"
     access_token_ttl_s: int = Field(default=3600, ge=60, le=86400)
     refresh_token_ttl_s: int = Field(default=30 * 86400, ge=3600, le=365 * 86400)
+    # A refresh token used this recently may be used again (a phone whose answer was lost on a
+    # flaky network retries); later reuse revokes the sign-in. 0: any reuse revokes it.
+    refresh_reuse_grace_s: int = Field(default=30, ge=0, le=300)
+    # Sign-in throttling (POST /auth/token): failed attempts per email and client address, and
+    # per client address alone (higher: many people share an office NAT), in a window that
+    # starts at the first failure. Shared through Redis when FIELDPUNCH_REDIS_URL is set.
+    login_max_failures: int = Field(default=5, ge=1, le=1000)
+    login_ip_max_failures: int = Field(default=50, ge=1, le=100_000)
+    login_window_s: int = Field(default=900, ge=10, le=86400)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     # How often chain heads are signed into a checkpoint (bounds what a DB edit could hide).
     checkpoint_interval_s: int = Field(default=300, ge=5, le=86400)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from tests.factories import OrgKit
+from tests.punching import punch as punch_body
 
 OFFICE = {"name": "HQ", "location": {"lat": 31.2397, "lon": 121.4998}, "radius_m": 100}
 
@@ -24,8 +26,17 @@ async def test_request_approve_creates_a_correction_punch(org: OrgKit) -> None:
         "reason": "phone battery died",
         "place_id": place["id"],
     }
+    # Yesterday noon in the org's zone: both on one local day, whatever the hour of the run.
+    tz = ZoneInfo((await org.admin.ok("get", "/org"))["timezone"])
+    noon = datetime.combine(datetime.now(tz).date() - timedelta(days=1), time(12), tz)
+    req["at"] = noon.isoformat()
+    late = punch_body(captured_at=noon + timedelta(minutes=20), offline=True)
+    genuine = await staff.ok("post", "/punches", 201, json=late)
     made = await staff.ok("post", "/corrections", 201, json=req)
     assert made["status"] == "pending" and made["user_id"] == staff.user_id
+    # The reviewer sees the person's punches that day next to the request.
+    seen = await manager.ok("get", f"/corrections/{made['id']}")
+    assert [(p["id"], p["kind"]) for p in seen["same_day"]] == [(genuine["id"], "clock_in")]
     assert (await staff.post(f"/corrections/{made['id']}/approve", json={})).status_code == 403
     other_team = await org.team("West")
     outsider = await org.person("manager", team_id=other_team, managed_team_ids=[other_team])
@@ -77,3 +88,37 @@ async def test_reject_is_recorded_and_visible_to_the_person(org: OrgKit) -> None
     seen = await staff.ok("get", f"/corrections/{made['id']}")
     assert seen["comment"] == "you were on leave"
     assert (await staff.ok("get", "/punches"))["items"] == []
+
+
+async def test_one_spot_own_evidence_and_a_customer_that_lost_its_location(org: OrgKit) -> None:
+    place = await org.admin.ok("post", "/places", 201, json=OFFICE)
+    shop = await org.admin.ok(
+        "post", "/customers", 201, json={"name": "Shop", "location": OFFICE["location"]}
+    )
+    staff = await org.person("staff")
+    both = {"reason": "forgot", "at": hours_ago(1), "place_id": place["id"]}
+    r = await staff.post(
+        "/corrections", json={**both, "kind": "visit_in", "customer_id": shop["id"]}
+    )
+    assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["body", "place_id"]
+    r = await staff.post(
+        "/corrections", json={**both, "kind": "clock_in", "customer_id": shop["id"]}
+    )
+    assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["body", "customer_id"]
+    visit = {
+        "kind": "visit_in",
+        "reason": "no signal",
+        "at": hours_ago(1),
+        "customer_id": shop["id"],
+    }
+    r = await staff.post(
+        "/corrections", json={**visit, "photo_id": "pho_01M8DS5GBX624JVX1GQ394VM39"}
+    )
+    assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["body", "photo_id"]
+    made = await staff.ok("post", "/corrections", 201, json=visit)
+    # The customer loses its location before a manager decides: a clear 409, not a 500.
+    await org.admin.ok("patch", f"/customers/{shop['id']}", json={"location": None})
+    r = await org.admin.post(f"/corrections/{made['id']}/approve", json={})
+    assert r.status_code == 409 and "no longer has a location" in r.json()["detail"]
+    rejected = await org.admin.ok("post", f"/corrections/{made['id']}/reject", json={})
+    assert rejected["status"] == "rejected"

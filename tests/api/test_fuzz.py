@@ -7,6 +7,7 @@ Each operation gets generated valid and invalid requests as the org admin.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +20,8 @@ from hypothesis import strategies as st
 from tests.server import env_for, run, serving
 from tests.services import postgres_database
 
-EXAMPLES = 25
+# Per operation; FIELDPUNCH_FUZZ_EXAMPLES=500 for a longer hunt than the suite can afford.
+EXAMPLES = int(os.environ.get("FIELDPUNCH_FUZZ_EXAMPLES", "25"))
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -37,6 +37,7 @@ from fieldpunch.jobs.runner import Claimed, JobContext, Runner
 from fieldpunch.jobs.worker import build_runner
 from fieldpunch.notify import robots, webpush
 from fieldpunch.notify.channels import send_email
+from fieldpunch.notify.decisions import notify_decision
 from fieldpunch.notify.deliver import Message, deliver
 from fieldpunch.notify.quiet import QuietHours, release_at
 from fieldpunch.notify.reminders import (
@@ -519,6 +520,9 @@ async def test_robot_admin_and_failures(
     assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["body", "url"]
     r = await org.admin.post("/robots", json={**body, "provider": "teams"})
     assert r.status_code == 422
+    # An unbalanced bracket once made urlsplit raise: a 500 (found by schemathesis).
+    r = await org.admin.post("/robots", json={**body, "url": "https://+]x.example.com/h"})
+    assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["body", "url"]
     made = await org.admin.ok("post", "/robots", 201, json={**body, "secret": "s3cret"})
     assert made["has_secret"] is True and "url" not in made and "secret" not in made
     assert made["url_hint"].startswith(hooks.base) and made["kinds"] == ["anomaly.critical"]
@@ -884,3 +888,46 @@ def test_robot_answers() -> None:
     assert not robots.host_allowed("https://hooks.slack.com.evil.io/x", ("hooks.slack.com",), ())
     assert robots.host_allowed("https://chat.corp.cn/hooks/x", (), (".corp.cn",))
     assert not robots.host_allowed("https://corp.cn.evil/x", (), (".corp.cn",))
+
+
+# decisions ---------------------------------------------------------------------------------------
+
+
+async def test_the_person_hears_of_every_decision_about_them_once(
+    org: OrgKit, db: Database, settings: Settings, jobs: Runner
+) -> None:
+    t = await _tree(org)
+    place = await org.admin.ok(
+        "post",
+        "/places",
+        201,
+        json={"name": "HQ", "location": {"lat": OFFICE[0], "lon": OFFICE[1]}, "radius_m": 100},
+    )
+    at = (datetime.now(UTC) - timedelta(hours=2)).isoformat()
+    asked = await t.staff.ok(
+        "post",
+        "/corrections",
+        201,
+        json={"kind": "clock_in", "at": at, "reason": "battery died", "place_id": place["id"]},
+    )
+    await t.m1.ok("post", f"/corrections/{asked['id']}/approve", json={"comment": "ok, noted"})
+    flagged = await t.staff.ok("post", "/punches", 201, json=_mock_punch(kind="clock_out"))
+    (anomaly,) = (await t.m1.ok("get", "/anomalies", params={"rule": "mock_location"}))["items"]
+    await t.m1.ok(
+        "post", f"/anomalies/{anomaly['id']}/resolve", json={"decision": "reject", "comment": "no"}
+    )
+    await jobs.drain()
+    mine = {n["kind"]: n for n in (await _inbox(t.staff))["items"]}
+    assert set(mine) == {"correction.decided", "anomaly.decided"}
+    told = mine["correction.decided"]
+    assert told["data"]["correction_id"] == asked["id"] and told["data"]["status"] == "approved"
+    assert "approved" in told["title"] and "ok, noted" in told["body"]
+    told = mine["anomaly.decided"]
+    assert told["data"]["punch_id"] == flagged["id"] and told["data"]["status"] == "rejected"
+    # A retried job (a worker killed after delivering) tells nobody twice.
+    for kind_id in (("correction", asked["id"]), ("anomaly", anomaly["id"])):
+        payload = {"subject": kind_id[0], "id": kind_id[1]}
+        await notify_decision(_ctx(db, settings, jobs, "notify.decision", payload))
+    assert (await _inbox(t.staff))["unread_count"] == 2
+    # The deciding manager is not notified of their own decisions.
+    assert not [n for n in (await _inbox(t.m1))["items"] if n["kind"].endswith(".decided")]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import httpx
 
@@ -358,3 +358,33 @@ async def test_punch_created_event_is_published_after_commit(app, org: OrgKit) -
 
     event = await asyncio.wait_for(next_of_this_org(), 10)
     assert event["type"] == "punch.created" and event["data"]["id"] == made["id"]
+
+
+async def test_absurd_times_are_findings_not_server_errors(org: OrgKit) -> None:
+    # An elapsed time near 2^53 ms once overflowed the calendar: a 500 (found by schemathesis).
+    staff = await org.person("staff")
+    anchor = await staff.ok("get", "/time")
+    proof = {
+        "anchor_token": anchor["token"],
+        "anchor_server_time": anchor["now"],
+        "anchor_elapsed_ms": 0,
+        "elapsed_ms": 2**53 - 1,
+    }
+    body = await staff.ok("post", "/punches", 201, json=punch(offline=True, time_proof=proof))
+    assert body["time_source"] == "device"
+    assert "time_proof_invalid" in {a["rule"] for a in body["anomalies"]}
+    forged = {**proof, "anchor_token": "x" * 20, "anchor_server_time": "0192-05-24T12:49:14-00:30"}
+    ancient = datetime(929, 10, 16, 3, 46, tzinfo=timezone(timedelta(hours=-6, minutes=-42)))
+    old = await staff.ok(
+        "post", "/punches", 201, json=punch(captured_at=ancient, offline=True, time_proof=forged)
+    )
+    # Device time, told in UTC like every other time the API returns.
+    assert old["time_source"] == "device" and old["trusted_time"] == "0929-10-16T10:28:00Z"
+    # Beyond 2^53 an integer has no canonical JSON (nor a JavaScript number): refused, named.
+    big = punch()
+    big["location"]["altitude_m"] = 2**64
+    r = await staff.post("/punches", json=big)
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["loc"] == ["body", "location", "altitude_m"]
+    batch = await staff.ok("post", "/punches/batch", json={"punches": [punch(), big]})
+    assert batch["results"][1]["problem"]["errors"][0]["loc"][-2:] == ["location", "altitude_m"]

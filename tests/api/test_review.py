@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
+
 from fieldpunch.config import Settings
 from fieldpunch.db.engine import Database
+from fieldpunch.jobs.models import OutboxEvent
 from fieldpunch.punches.audit import verify
 from tests.factories import Api, OrgKit
 from tests.punching import OFFICE, punch
@@ -74,6 +77,31 @@ async def test_late_clock_in_explains_an_earlier_clock_out(
         "get", "/anomalies", params={"user_id": staff.user_id, "rule": "sequence"}
     )
     assert [a["status"] for a in gone["items"]] == ["superseded"]
+    # Whoever closes review items on `anomaly.resolved` hears of the system's decision too.
+    async with db.transaction(write=False) as session:
+        resolved = (
+            await session.execute(
+                select(OutboxEvent.payload).where(
+                    OutboxEvent.org_id == org.org_id, OutboxEvent.topic == "anomaly.resolved"
+                )
+            )
+        ).scalars()
+        assert [(e["data"]["id"], e["data"]["status"]) for e in resolved] == [
+            (gone["items"][0]["id"], "superseded")
+        ]
+        created = list(
+            (
+                await session.execute(
+                    select(OutboxEvent.payload).where(
+                        OutboxEvent.org_id == org.org_id, OutboxEvent.topic == "anomaly.created"
+                    )
+                )
+            ).scalars()
+        )
+        assert created  # the sequence finding of the early clock-out
+        # Events carry the API's shape and time format, whichever path made them.
+        for e in created:
+            assert e["data"]["punch_time"].endswith("Z") and e["data"]["created_at"].endswith("Z")
     await _intact(db, settings, org.org_id)
 
 
@@ -155,12 +183,21 @@ async def test_policy_layers_turn_rules_off(org: OrgKit) -> None:
     team, manager, staff = await _team_with(org)
     bad = await org.admin.put("/policy", json={"rules": {"teleport": {"enabled": False}}})
     assert bad.status_code == 422 and "teleport" in bad.json()["detail"]
+    assert bad.json()["errors"][0]["loc"] == ["body", "rules", "teleport"]
+    slow = await org.admin.put("/policy", json={"max_speed_kmh": -1})
+    assert slow.status_code == 422 and slow.json()["errors"][0]["loc"] == ["body", "max_speed_kmh"]
     assert (await manager.put("/policy", json={})).status_code == 403
     await org.admin.ok(
         "put", f"/policy/teams/{team}", json={"rules": {"sequence": {"enabled": False}}}
     )
     eff = await manager.ok("get", f"/policy/users/{staff.user_id}")
     assert eff["effective"]["rules"]["sequence"]["enabled"] is False
+    # Team policies are read like teams: one's own, the managed ones, or all for admins.
+    elsewhere = await org.team("West")
+    assert (await staff.get(f"/policy/teams/{team}")).status_code == 200
+    for who in (staff, manager):
+        assert (await who.get(f"/policy/teams/{elsewhere}")).status_code == 404
+    assert (await org.admin.get(f"/policy/teams/{elsewhere}")).status_code == 200
     p = await staff.ok("post", "/punches", 201, json=offline(*OFFICE, 60, kind="clock_out"))
     assert "sequence" not in await _rules(staff, p["id"])
     # The person's own override wins over the team's.
@@ -171,6 +208,10 @@ async def test_policy_layers_turn_rules_off(org: OrgKit) -> None:
     assert "sequence" in await _rules(staff, p["id"])
     trail = await org.admin.ok("get", "/audit-log", params={"subject_type": "policy.team"})
     assert trail["items"][0]["detail"]["after"] == {"rules": {"sequence": {"enabled": False}}}
+    # Removing an override that does not exist changes nothing and audits nothing.
+    await org.admin.ok("put", "/policy", json={})
+    none = await org.admin.ok("get", "/audit-log", params={"subject_type": "policy.org"})
+    assert none["items"] == []
 
 
 async def test_every_rule_off_means_no_detector_findings_but_trust_checks_stay(
@@ -191,3 +232,20 @@ async def test_every_rule_off_means_no_detector_findings_but_trust_checks_stay(
     await org.admin.ok("put", "/policy", json={})
     again = await staff.ok("post", "/punches", 201, json=offline(*BEIJING, 20, kind="clock_out"))
     assert "sequence" in await _rules(staff, again["id"])
+
+
+async def test_a_rule_named_like_a_trust_check_never_loses_the_punch(org: OrgKit) -> None:
+    # A signature without device_id is the trust check `unknown_device`; with the rule
+    # `unknown_device` on as well, two findings of one rule once broke the anomalies' unique
+    # key: 409 on every retry, the punch never stored (found while documenting the API).
+    staff = await org.person("staff")
+    await org.admin.ok("put", "/policy", json={"rules": {"unknown_device": {"enabled": True}}})
+    body = punch(signature="A" * 86)
+    first = await staff.ok("post", "/punches", 201, json=body)
+    assert [a["rule"] for a in first["anomalies"]] == ["unknown_device"]
+    assert first["anomalies"][0]["severity"] == "critical"  # the trust check's, the stricter
+    assert (await staff.ok("post", "/punches", 200, json=body))["id"] == first["id"]
+    # A later punch re-assesses the window without churning the first one's anomalies.
+    await staff.ok("post", "/punches", 201, json=punch(kind="clock_out"))
+    again = await staff.ok("get", f"/punches/{first['id']}")
+    assert again["anomalies"] == first["anomalies"] and again["ledger"] == first["ledger"]

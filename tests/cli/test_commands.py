@@ -6,6 +6,7 @@ import json
 import re
 import shlex
 import signal
+import socket
 import subprocess
 from pathlib import Path
 
@@ -143,13 +144,28 @@ def test_demo_seeds_a_company_once(tmp_path: Path) -> None:
     assert again.returncode == 0 and "40 customers" in again.stdout
     assert f"{seeded[1]} punches" in again.stdout
     assert (tmp_path / "demo" / "fieldpunch.sqlite3").exists()
-    # The history went through the real pipeline: the ledger the demo points at holds.
+    assert "/app/" in first.stdout  # the field app is what a new user wants first
+    # The history went through the real pipeline: the audit command the demo prints (as a new
+    # user would paste it, fieldpunch's bin folder not on PATH) finds the ledger intact.
     demo_dir = tmp_path / "demo"
-    assert (
-        f"FIELDPUNCH_DATA_DIR={shlex.quote(str(demo_dir))} fieldpunch audit verify" in first.stdout
+    hint = re.search(r"Audit: +(FIELDPUNCH_DATA_DIR=\S+ \S+ audit verify)", first.stdout)
+    assert hint is not None and shlex.split(hint[1])[0] == f"FIELDPUNCH_DATA_DIR={demo_dir}"
+    path = {k: v for k, v in env.items() if k != "FIELDPUNCH_DATA_DIR"} | {"PATH": "/usr/bin:/bin"}
+    audit = subprocess.run(
+        hint[1], shell=True, env=path, capture_output=True, text=True, timeout=120, check=False
     )
-    audit = run(["audit", "verify"], env_for(demo_dir))
     assert audit.returncode == 0 and "intact" in audit.stdout, audit.stdout + audit.stderr
+
+
+def test_a_taken_port_is_one_clear_line(tmp_path: Path) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = str(taken.getsockname()[1])
+        for command in ("serve", "demo"):
+            r = run([command, "--port", port], env_for(tmp_path), timeout=60)
+            assert r.returncode == 2, r.stderr
+            lines = r.stderr.strip().splitlines()
+            assert len(lines) == 1 and port in lines[0] and "--port" in lines[0], r.stderr
+    assert not (tmp_path / "demo").exists()  # refused before seeding anything
 
 
 def test_worker_starts_on_postgres_and_stops_cleanly(tmp_path: Path) -> None:

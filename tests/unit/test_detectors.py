@@ -591,6 +591,32 @@ PERFECT = [
         id="coarse network fix repeats honestly",
     ),
     pytest.param(
+        [
+            punch(
+                "a",
+                raw_lat=REPLAYED[0],
+                raw_lon=REPLAYED[1],
+                raw_accuracy_m=35.0,
+                identical_coords_elsewhere=6,
+            )
+        ],
+        {},
+        id="indoor Wi-Fi positioning puts a whole office on one precise point at ±35 m",
+    ),
+    pytest.param(
+        [
+            punch(
+                "a",
+                raw_lat=REPLAYED[0],
+                raw_lon=REPLAYED[1],
+                raw_accuracy_m=5.0,
+                identical_coords_elsewhere=1,
+            )
+        ],
+        {"a": "warning"},
+        id="a GPS-grade ±5 m fix repeated exactly",
+    ),
+    pytest.param(
         [punch("a", raw_lat=REPLAYED[0], raw_lon=REPLAYED[1], identical_coords_elsewhere=0)],
         {},
         id="unique fix",
@@ -706,6 +732,21 @@ SEQUENCE = [
 def test_sequence(track: list[PunchFacts], expected: dict[str, str]) -> None:
     assert flagged(track, "sequence") == expected
     assert flagged(track[::-1], "sequence") == expected  # arrival order never matters
+
+
+def test_a_second_clock_out_says_so_rather_than_blaming_a_missing_clock_in() -> None:
+    # An approved correction at 18:05 next to the real 18:27 clock-out (found by QA): the
+    # person did clock in; the reviewer must read "clocked out again", with the earlier punch.
+    track = [
+        punch("in", at="08:48"),
+        punch("fix", "clock_out", "18:05", source="correction"),
+        punch("out", "clock_out", "18:27"),
+    ]
+    for order in (track, track[::-1]):
+        (found,) = [f for f in findings(order)["out"] if f.rule == "sequence"]
+        assert found.evidence["reason"] == "clock_out_twice"
+        assert found.evidence["previous_punch_id"] == "fix"
+        assert "18:05" in found.detail and "without clocking in earlier" not in found.detail
 
 
 # every rule: on, off, severity -----------------------------------------------------------------

@@ -21,6 +21,7 @@ CALL = re.compile(r"api\.(GET|POST|PATCH|PUT|DELETE)\('(/api/v1/[^']*)'")
 RAW = {
     ("post", "/api/v1/auth/token"),
     ("post", "/api/v1/auth/refresh"),
+    ("post", "/api/v1/auth/logout"),
     ("post", "/api/v1/photos"),
     ("get", "/api/v1/photos/{photo_id}/content"),
 }

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from fieldpunch.web import static
+from fieldpunch.web import apidocs, static
 
 
 def _dist(tmp_path: Path) -> Path:
@@ -83,3 +83,25 @@ async def test_an_unbuilt_app_says_how_to_build_it(tmp_path: Path) -> None:
         r = await c.get("/app/")
         assert r.status_code == 503
         assert "make web" in r.text
+
+
+def _docs_app(dist: Path) -> httpx.AsyncClient:
+    app = FastAPI(docs_url=None, redoc_url=None)
+    apidocs.mount(app, dist)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+
+
+async def test_api_docs_use_the_built_swagger_ui_not_a_cdn(tmp_path: Path) -> None:
+    dist = _dist(tmp_path)
+    (dist / "docs").mkdir()
+    (dist / "docs" / "swagger-ui-bundle.js").write_text("/* swagger */")
+    async with _docs_app(dist) as c:
+        page = (await c.get("/docs")).text
+    assert "/app/docs/swagger-ui-bundle.js" in page and "/app/docs/swagger-ui.css" in page
+    assert "cdn." not in page and "/openapi.json" in page
+
+
+async def test_api_docs_without_a_build_fall_back_to_the_cdn(tmp_path: Path) -> None:
+    async with _docs_app(_dist(tmp_path)) as c:
+        page = (await c.get("/docs")).text
+    assert "cdn.jsdelivr.net" in page

@@ -17,6 +17,11 @@ export const router = createRouter({
     { path: '/me', name: 'me', component: MeView },
     { path: '/:rest(.*)*', redirect: '/' },
   ],
+  // The window is the scroll container (the status bar is sticky, the tab bar fixed): a new
+  // screen starts at the top; Back returns to where the person was.
+  scrollBehavior(_to, _from, saved) {
+    return saved ?? { top: 0, left: 0 }
+  },
 })
 
 router.beforeEach((to) => {

@@ -8,9 +8,9 @@ import {
   ApiError,
   loadTokens,
   login as apiLogin,
+  logout as apiLogout,
   NetworkError,
   ok,
-  saveTokens,
   uploadPhoto,
   whenSignedOut,
 } from './api/client'
@@ -117,7 +117,7 @@ export async function signIn(email: string, password: string): Promise<void> {
 
 export function signOut(): void {
   stop()
-  saveTokens(null)
+  void apiLogout() // revokes the sign-in on the server; forgets the tokens at once
   localStorage.removeItem(ME)
   clearAnchor()
   state.me = null
@@ -216,6 +216,14 @@ async function anchor(): Promise<void> {
   } catch (e) {
     if (e instanceof NetworkError) state.online = false
   }
+}
+
+/** Ask for the position again, e.g. after the person allowed location in the browser settings. */
+export function retryLocation(): void {
+  if (watchId !== null) navigator.geolocation?.clearWatch(watchId)
+  watchId = null
+  state.positionError = null
+  watchPosition()
 }
 
 function watchPosition(): void {

@@ -458,6 +458,9 @@ def too_perfect(
     decimals = max(_decimals(punch.raw_lat), _decimals(punch.raw_lon))
     if decimals < policy.too_perfect_min_decimals:
         return state, []
+    claimed = punch.raw_accuracy_m
+    if claimed is not None and claimed > policy.too_perfect_max_accuracy_m:
+        return state, []  # a network fix: identical points are how network positioning works
     n = punch.identical_coords_elsewhere
     return state, _found(
         policy,
@@ -468,6 +471,7 @@ def too_perfect(
         raw_lat=punch.raw_lat,
         raw_lon=punch.raw_lon,
         decimals=decimals,
+        accuracy_m=punch.raw_accuracy_m,
         identical_elsewhere=n,
         days=policy.too_perfect_days,
     )
@@ -517,6 +521,22 @@ def sequence(
             and 0 <= _seconds(t, earlier.trusted_time) <= _OVERNIGHT_S
         ):
             return new, []  # a night shift crossing midnight
+        out = state.last_of_kind.get("clock_out")
+        if (
+            out is not None
+            and out.trusted_time.astimezone(tz).date() == day
+            and (earlier is None or earlier.trusted_time <= out.trusted_time)
+        ):
+            # The day was opened and closed already: say so, not "without clocking in".
+            return new, _found(
+                policy,
+                rule,
+                f"Clocked out again: already clocked out at {_clock(out.trusted_time, tz)} "
+                "without clocking in since.",
+                reason="clock_out_twice",
+                previous_punch_id=out.id,
+                local_day=day.isoformat(),
+            )
         return new, _found(
             policy,
             rule,

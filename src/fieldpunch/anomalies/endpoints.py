@@ -19,6 +19,7 @@ from fieldpunch.db.scoped import get_scoped
 from fieldpunch.db.session import Session, TxRoute, after_commit
 from fieldpunch.geo.crs import CRS
 from fieldpunch.kit.pagination import Page, PageParams
+from fieldpunch.teams import service as teams
 from fieldpunch.teams.models import Team
 from fieldpunch.users import service as users
 
@@ -111,7 +112,7 @@ async def put_org_policy(
 
 @router.get("/policy/teams/{team_id}")
 async def get_team_policy(session: Session, p: PolicyReader, team_id: str) -> PolicyDoc:
-    await get_scoped(session, Team, p.org_id, team_id, what="team")
+    await teams.get_visible(session, p, team_id)  # a team one cannot see is a 404 here too
     return await policy_service.read(session, p, "team", team_id)
 
 

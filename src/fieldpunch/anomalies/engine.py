@@ -56,6 +56,7 @@ def static_facts(
         "fence_distance_m": None if distance is None else round(distance, 1),
         "wifi_registered": list(registered),
         "wifi_seen": sorted({w.bssid for w in p.wifi}),
+        "raw_accuracy_m": p.location.accuracy_m,
         "trust": [f.model_dump() for f in v.findings],
     }
 
@@ -250,6 +251,7 @@ def facts_of(row: Any) -> PunchFacts:
         wifi_seen=tuple(f.get("wifi_seen", ())),
         device_other_users=tuple(f.get("device_other_users", ())),
         identical_coords_elsewhere=int(f.get("identical_coords_elsewhere", 0)),
+        raw_accuracy_m=f.get("raw_accuracy_m"),
     )
 
 
@@ -359,8 +361,9 @@ def run(
         # Only punches after the earliest new one can see a different past.
         if p.trusted_time < earliest:
             continue
-        now = dump(p.id)
-        before = [a for a in p.anomalies if a["rule"] not in _trust_rules(p)]
+        trusted = _trust_rules(p)  # a trust finding owns its rule name (see `combined`)
+        now = [f for f in dump(p.id) if f["rule"] not in trusted]
+        before = [a for a in p.anomalies if a["rule"] not in trusted]
         if _rules(now) != _rules(before):
             changed[p.id] = now
     return Assessment({pid: dump(pid) for pid in new_ids}, changed)
@@ -376,3 +379,14 @@ def _trust_rules(p: Stored) -> set[str]:
 
 def trust_findings(p: Stored) -> list[dict[str, Any]]:
     return list((p.facts or {}).get("trust", []))
+
+
+def combined(trust: list[dict[str, Any]], found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A punch's anomalies: the pipeline's trust findings, then the detectors' other rules.
+
+    One finding per rule (anomaly rows are unique per punch and rule): where a detector repeats
+    a trust check's rule (a signature with no device_id is also `unknown_device`), the trust
+    finding, the stricter, stands.
+    """
+    seen = {f["rule"] for f in trust}
+    return trust + [f for f in found if f["rule"] not in seen]

@@ -52,6 +52,9 @@ class PunchFacts:
         str, ...
     ] = ()  # others on this device within policy.shared_device_days
     identical_coords_elsewhere: int = 0  # other punches with exactly this raw_lat/raw_lon
+    raw_accuracy_m: float | None = (
+        None  # the main fix's own claim (None: stored before it was kept)
+    )
     shift: ShiftWindow | None = None
 
 

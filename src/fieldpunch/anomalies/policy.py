@@ -85,6 +85,9 @@ class Policy(BaseModel):
     shared_device_days: int = Field(default=7, ge=1, le=366)
     too_perfect_days: int = Field(default=30, ge=1, le=366)
     too_perfect_min_decimals: int = Field(default=5, ge=1, le=15)
+    # Network (Wi-Fi/cell) positioning snaps everyone in a building to one database point, with a
+    # modest accuracy; a replayed or spoofed fix claims GPS-grade accuracy. Only those count.
+    too_perfect_max_accuracy_m: float = Field(default=20, gt=0, le=100_000)
     reject_critical: bool = False  # critical findings reject the punch instead of flagging it
     correction_monthly_quota: int = Field(default=3, ge=0, le=1_000)
     correction_max_age_days: int = Field(default=7, ge=0, le=366)
@@ -111,26 +114,34 @@ def defaults() -> Policy:
     return Policy()
 
 
+class PolicyError(ValueError):
+    """A bad override; `loc` is its key path (`("rules", "teleport")`), which str() starts with."""
+
+    def __init__(self, loc: tuple[str | int, ...], msg: str) -> None:
+        self.loc, self.msg = loc, msg
+        super().__init__(f"{'.'.join(str(p) for p in loc)}: {msg}" if loc else msg)
+
+
 def _check_shape(data: Any) -> None:
     """Unknown keys fail with their path: pydantic would only say `rules` for an unknown rule."""
     if not isinstance(data, dict):
-        raise ValueError("policy override: must be an object")
+        raise PolicyError((), "policy override: must be an object")
     for key in data:
         if key not in _SETTINGS:
-            raise ValueError(f"{key}: unknown policy setting")
+            raise PolicyError((key,), "unknown policy setting")
     if "rules" not in data:
         return
     rules = data["rules"]
     if not isinstance(rules, dict):
-        raise ValueError("rules: must be an object of rule name → setting")
+        raise PolicyError(("rules",), "must be an object of rule name → setting")
     for name, setting in rules.items():
         if name not in _DEFAULT_RULES:
-            raise ValueError(f"rules.{name}: unknown rule (known: {', '.join(RULES)})")
+            raise PolicyError(("rules", name), f"unknown rule (known: {', '.join(RULES)})")
         if not isinstance(setting, dict):
-            raise ValueError(f"rules.{name}: must be an object with enabled and/or severity")
+            raise PolicyError(("rules", name), "must be an object with enabled and/or severity")
         for key in setting:
             if key not in _RULE_SETTINGS:
-                raise ValueError(f"rules.{name}.{key}: unknown rule setting")
+                raise PolicyError(("rules", name, key), "unknown rule setting")
 
 
 def _merge(base: dict[str, Any], layer: dict[str, Any]) -> dict[str, Any]:
@@ -151,10 +162,10 @@ def _validated(merged: dict[str, Any]) -> Policy:
     try:
         return Policy.model_validate(merged)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-        raise ValueError(problems) from None
+        first = exc.errors()[0]
+        others = len(exc.errors()) - 1
+        more = f" (and {others} more)" if others else ""
+        raise PolicyError(tuple(first["loc"]), first["msg"] + more) from None
 
 
 def resolve(*layers: dict[str, Any] | None) -> Policy:

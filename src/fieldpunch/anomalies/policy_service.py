@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldpunch.anomalies import policies
 from fieldpunch.anomalies.models import PolicyOverride
-from fieldpunch.anomalies.policy import validate_override
+from fieldpunch.anomalies.policy import PolicyError, validate_override
 from fieldpunch.anomalies.schemas import PolicyDoc
 from fieldpunch.auditlog.service import record
 from fieldpunch.auth.principal import Principal
@@ -55,10 +55,12 @@ async def write(
     """Replace the override of one scope ({} removes it)."""
     try:
         clean = validate_override(override)
-    except ValueError as exc:
-        raise Invalid(["body"], str(exc)) from None
+    except PolicyError as exc:
+        raise Invalid(["body", *exc.loc], exc.msg) from None
     row = await _row(session, p.org_id, scope, scope_id)
     before = row.settings if row else {}
+    if clean == before:  # nothing changes: no row to create, nothing to audit
+        return await read(session, p, scope, scope_id)
     now = utcnow()
     if row is None:
         row = PolicyOverride(id=new_id("pol"), org_id=p.org_id, scope=scope, scope_id=scope_id)

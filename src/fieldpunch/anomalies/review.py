@@ -12,25 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fieldpunch.alerts import hooks as alerts
 from fieldpunch.anomalies.engine import Stored
 from fieldpunch.anomalies.models import Anomaly
+from fieldpunch.anomalies.schemas import AnomalyOut
 from fieldpunch.jobs.outbox import event_row
 from fieldpunch.kit.ids import new_id
 
 _a = Anomaly.__table__
 _INSERT = insert(_a)
-_SUPERSEDE = (
-    update(_a)
-    .where(
-        _a.c.punch_id == bindparam("k_punch_id"),
-        _a.c.rule.in_(bindparam("k_rules", expanding=True)),
-        _a.c.status == "open",
-    )
-    .values(
-        status="superseded",
-        resolved_at=bindparam("at"),
-        resolved_by="system",
-        comment="later punches explain it",
-    )
-)
 _EXISTING = select(_a.c.rule).where(
     _a.c.punch_id == bindparam("punch_id"), _a.c.rule.in_(bindparam("rules", expanding=True))
 )
@@ -50,10 +37,13 @@ _REOPEN = (
 
 
 def _event(org_id: str, topic: str, a: dict[str, Any], at: datetime) -> dict[str, Any]:
-    data = {
-        k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in a.items() if k != "org_id"
-    }
-    return event_row(org_id, topic, data, at, a["user_id"])
+    # The API's shape and time format (`Z`), like `anomaly.resolved` and GET /anomalies.
+    return event_row(org_id, topic, _as_out(a), at, a["user_id"])
+
+
+def _as_out(a: dict[str, Any]) -> dict[str, Any]:
+    """An anomaly row as events carry it: AnomalyOut, as a person's decision's event does."""
+    return AnomalyOut.model_validate(a).model_dump(mode="json")
 
 
 def anomaly_rows(
@@ -111,7 +101,22 @@ async def reconcile(
     events: list[dict[str, Any]] = []
     gone = before - now
     if gone:
-        await session.execute(_SUPERSEDE, {"k_punch_id": punch.id, "k_rules": list(gone), "at": at})
+        superseded = await session.execute(
+            update(Anomaly)
+            .where(Anomaly.punch_id == punch.id, Anomaly.rule.in_(gone), Anomaly.status == "open")
+            .values(
+                status="superseded",
+                resolved_at=at,
+                resolved_by="system",
+                comment="later punches explain it",
+            )
+            .returning(*Anomaly.__table__.c)
+        )
+        # Consumers closing items on `anomaly.resolved` must hear of these too.
+        events += [
+            event_row(punch.org_id, "anomaly.resolved", _as_out(row._asdict()), at, punch.user_id)
+            for row in superseded
+        ]
     added = [f for f in punch.anomalies if f["rule"] in now - before]
     if added:
         rules = [f["rule"] for f in added]

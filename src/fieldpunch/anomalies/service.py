@@ -18,6 +18,7 @@ from fieldpunch.jobs.outbox import add_events, event_row
 from fieldpunch.kit.clock import utcnow
 from fieldpunch.kit.errors import Conflict, Forbidden, NotFound
 from fieldpunch.kit.pagination import PageParams, page_of, paginate
+from fieldpunch.notify import decisions
 from fieldpunch.punches import ledger
 from fieldpunch.punches.models import LedgerEntry, Punch
 from fieldpunch.punches.queries import names_of
@@ -190,5 +191,6 @@ async def resolve(
         await session.execute(insert(LedgerEntry), entries)
         await set_head(session, p.org_id, user_id, seq, head, now)
     await add_events(session, events)
+    await decisions.decided(session, p.org_id, "anomaly", [a.id for a in rows], now)
     await session.flush()
     return [AnomalyOut.model_validate(a) for a in rows]

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi.responses import JSONResponse
 
-from fieldpunch.auth import service
+from fieldpunch.auth import rotation, service
 from fieldpunch.auth.models import ApiKey
 from fieldpunch.auth.principal import Caller, Principal, need
 from fieldpunch.auth.schemas import (
@@ -16,6 +17,7 @@ from fieldpunch.auth.schemas import (
     TokenOut,
 )
 from fieldpunch.auth.scopes import Scope
+from fieldpunch.auth.throttle import LoginThrottle
 from fieldpunch.db.scoped import get_scoped
 from fieldpunch.db.session import Session, TxRoute
 from fieldpunch.kit.pagination import Page, PageParams
@@ -27,7 +29,31 @@ keys = APIRouter(prefix="/api-keys", tags=["api keys"], route_class=TxRoute)
 KeyAdmin = Annotated[Principal, need(Scope.api_keys_manage)]
 
 
-@router.post("/auth/token")
+_PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
+
+
+def _throttle(request: Request) -> LoginThrottle:
+    return request.app.state.login_throttle  # type: ignore[no-any-return]
+
+
+def _client_ip(request: Request) -> str:
+    # Behind a reverse proxy this is the forwarded address when uvicorn trusts the proxy
+    # (FORWARDED_ALLOW_IPS); otherwise every client looks like the proxy: see docs/deploy.md.
+    return request.client.host if request.client else "unknown"
+
+
+@router.post(
+    "/auth/token",
+    responses={
+        401: {"description": "Wrong email or password", **_PROBLEM},
+        429: {
+            "description": "Too many failed sign-ins from this address (for this email or "
+            "in all); `Retry-After` says when to try again",
+            "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+            **_PROBLEM,
+        },
+    },
+)
 async def issue_token(
     request: Request,
     session: Session,
@@ -36,12 +62,44 @@ async def issue_token(
     grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
 ) -> TokenOut:
     """OAuth2 password grant: email and password for an access and a refresh token."""
-    return await service.login(session, request.app.state.settings, username, password)
+    return await service.login(
+        session,
+        request.app.state.settings,
+        _throttle(request),
+        username,
+        password,
+        _client_ip(request),
+    )
 
 
-@router.post("/auth/refresh")
-async def refresh_token(request: Request, session: Session, body: RefreshIn) -> TokenOut:
-    return await service.refresh(session, request.app.state.settings, body.refresh_token)
+@router.post(
+    "/auth/refresh",
+    response_model=TokenOut,
+    responses={401: {"description": "Invalid, expired, revoked or reused token", **_PROBLEM}},
+)
+async def refresh_token(
+    request: Request, session: Session, body: RefreshIn
+) -> TokenOut | JSONResponse:
+    """A new access token and a new refresh token; the one sent is used up.
+
+    Keep the new refresh token: sending a used one again revokes the whole sign-in (both the
+    one sent and every newer one), since it means someone else holds a copy.
+    """
+    try:
+        return await service.refresh(session, request.app.state.settings, body.refresh_token)
+    except rotation.Reused as reused:
+        # The revocation is in this request's transaction: answer, don't raise, so it commits.
+        return reused.response()
+
+
+@router.post("/auth/logout", status_code=204, response_class=Response)
+async def logout(request: Request, session: Session, body: RefreshIn) -> None:
+    """Sign out: revoke the sign-in this refresh token belongs to (every token rotated from it).
+
+    Idempotent: an unknown, expired or already revoked token answers 204 as well. Access tokens
+    already issued stay valid until they expire (`expires_in`); discard them.
+    """
+    await service.logout(session, request.app.state.settings, body.refresh_token)
 
 
 @router.get("/me")

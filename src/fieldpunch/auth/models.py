@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from fieldpunch.db.base import Base, OrgScoped, Timestamps
 from fieldpunch.db.types import JSONType
+from fieldpunch.kit.clock import utcnow
 
 
 class ApiKey(OrgScoped, Timestamps, Base):
@@ -24,4 +25,25 @@ class ApiKey(OrgScoped, Timestamps, Base):
     )
     last_used_at: Mapped[datetime | None] = mapped_column()
     expires_at: Mapped[datetime | None] = mapped_column()
+    revoked_at: Mapped[datetime | None] = mapped_column()
+
+
+class RefreshToken(OrgScoped, Base):
+    """One refresh token of a sign-in. A sign-in is a family: each refresh uses up its token and
+    adds the next one, so a token presented twice means a copy exists and the family is revoked.
+
+    Only the token's JWT id is kept: the token is signed, so the id alone is no credential.
+    Rows are pruned once expired (the token is refused from then on anyway).
+    """
+
+    __tablename__ = "refresh_tokens"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # the JWT's jti
+    family_id: Mapped[str] = mapped_column(String(32), index=True)
+    user_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    used_at: Mapped[datetime | None] = mapped_column()
     revoked_at: Mapped[datetime | None] = mapped_column()

@@ -7,7 +7,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fieldpunch.auth import apikeys, tokens
+from fieldpunch.auditlog.service import record
+from fieldpunch.auth import apikeys, rotation, tokens
 from fieldpunch.auth.models import ApiKey
 from fieldpunch.auth.passwords import verify_password
 from fieldpunch.auth.principal import Principal
@@ -19,6 +20,7 @@ from fieldpunch.auth.schemas import (
     OrgBrief,
     TokenOut,
 )
+from fieldpunch.auth.throttle import LoginThrottle
 from fieldpunch.config import Settings
 from fieldpunch.db.scoped import get_scoped, scoped
 from fieldpunch.kit.clock import utcnow
@@ -29,34 +31,46 @@ from fieldpunch.orgs.models import Org
 from fieldpunch.users.models import ManagedTeam, User
 
 
-def _pair(settings: Settings, user: User) -> TokenOut:
-    key = settings.signing_key
+def _pair(settings: Settings, user: User, refresh_token: str) -> TokenOut:
     access = tokens.TokenClaims(user.id, user.org_id, "access", user.token_version)
-    refresh = tokens.TokenClaims(user.id, user.org_id, "refresh", user.token_version)
     return TokenOut(
-        access_token=tokens.issue(key, access, settings.access_token_ttl_s),
-        refresh_token=tokens.issue(key, refresh, settings.refresh_token_ttl_s),
+        access_token=tokens.issue(settings.signing_key, access, settings.access_token_ttl_s),
+        refresh_token=refresh_token,
         expires_in=settings.access_token_ttl_s,
     )
 
 
-async def login(session: AsyncSession, settings: Settings, email: str, password: str) -> TokenOut:
+async def login(
+    session: AsyncSession,
+    settings: Settings,
+    throttle: LoginThrottle,
+    email: str,
+    password: str,
+    client_ip: str,
+) -> TokenOut:
+    """A password sign-in: a new refresh family. Throttled before the password is even read,
+    so a correct guess during a lockout is refused like any other."""
+    await throttle.attempt(email, client_ip)
     user = (
         await session.execute(select(User).where(User.email == email.strip().lower()))
     ).scalar_one_or_none()
+    # An unknown email verifies a dummy hash (passwords.py): the same cost, the same answer.
     ok = await verify_password(password, user.password_hash if user else None)
     if not ok or user is None or not user.active:
         raise Unauthorized("wrong email or password")
+    await throttle.succeeded(email, client_ip)
     user.last_login_at = utcnow()
-    return _pair(settings, user)
+    return _pair(settings, user, rotation.issue(session, settings, user))
 
 
 async def refresh(session: AsyncSession, settings: Settings, token: str) -> TokenOut:
-    claims = tokens.read(settings.signing_key, token, "refresh")
-    user = await session.get(User, claims.user_id) if claims else None
-    if claims is None or user is None or not user.active or user.token_version != claims.version:
-        raise Unauthorized("invalid or expired refresh token")
-    return _pair(settings, user)
+    """A new access token and the family's next refresh token; `token` is used up."""
+    user, next_refresh = await rotation.rotate(session, settings, token)
+    return _pair(settings, user, next_refresh)
+
+
+async def logout(session: AsyncSession, settings: Settings, token: str) -> None:
+    await rotation.revoke(session, settings, token)
 
 
 async def me(session: AsyncSession, p: Principal) -> MeOut:
@@ -116,6 +130,17 @@ async def create_key(session: AsyncSession, p: Principal, body: ApiKeyCreate) ->
     )
     session.add(key)
     await session.flush()
+    record(
+        session,
+        p.org_id,
+        p.actor,
+        "api_key.created",
+        "api_key",
+        key.id,
+        name=key.name,
+        scopes=key.scopes,
+        expires=key.expires_at.isoformat() if key.expires_at else None,
+    )
     return ApiKeyCreated(
         **ApiKeyOut.model_validate(key).model_dump(), key=apikeys.token_for(key.id, secret)
     )
@@ -132,3 +157,4 @@ async def revoke_key(session: AsyncSession, p: Principal, key_id: str) -> None:
     key = await get_scoped(session, ApiKey, p.org_id, key_id, what="api key")
     if key.revoked_at is None:
         key.revoked_at = utcnow()
+        record(session, p.org_id, p.actor, "api_key.revoked", "api_key", key.id, name=key.name)

@@ -7,7 +7,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from fieldpunch.auth.principal import Principal, need
 from fieldpunch.auth.scopes import Scope
 from fieldpunch.corrections import service
-from fieldpunch.corrections.schemas import CorrectionCreate, CorrectionDecision, CorrectionOut
+from fieldpunch.corrections.schemas import (
+    CorrectionCreate,
+    CorrectionDecision,
+    CorrectionDetail,
+    CorrectionOut,
+)
 from fieldpunch.db.session import Session, TxRoute, after_commit
 from fieldpunch.kit.pagination import Page, PageParams
 
@@ -43,8 +48,9 @@ async def list_corrections(
 
 
 @router.get("/{correction_id}")
-async def get_correction(session: Session, p: Reader, correction_id: str) -> CorrectionOut:
-    return CorrectionOut.model_validate(await service.get_visible(session, p, correction_id))
+async def get_correction(session: Session, p: Reader, correction_id: str) -> CorrectionDetail:
+    """The request, with the person's punches that day (a reviewer's context)."""
+    return await service.detail(session, p, correction_id)
 
 
 @router.post("/{correction_id}/approve")

@@ -39,3 +39,19 @@ class CorrectionOut(Out):
     decided_by: str | None
     comment: str
     punch_id: str | None
+
+
+class DayPunch(Out):
+    """One of the person's punches on the correction's local day: what a reviewer weighs it by."""
+
+    id: str
+    kind: PunchKind
+    trusted_time: datetime
+    status: str
+    source: str
+
+
+class CorrectionDetail(CorrectionOut):
+    # The person's punches that local day (org time zone), oldest first: a correction next to a
+    # genuine punch of the same kind is a second one, not a missing one.
+    same_day: list[DayPunch]

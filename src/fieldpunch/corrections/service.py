@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -12,7 +12,12 @@ from fieldpunch.anomalies import policies
 from fieldpunch.auditlog.service import record
 from fieldpunch.auth.principal import Principal, visible_rows
 from fieldpunch.corrections.models import Correction
-from fieldpunch.corrections.schemas import CorrectionCreate, CorrectionOut
+from fieldpunch.corrections.schemas import (
+    CorrectionCreate,
+    CorrectionDetail,
+    CorrectionOut,
+    DayPunch,
+)
 from fieldpunch.customers.models import Customer
 from fieldpunch.db.scoped import ref_scoped
 from fieldpunch.jobs.outbox import add_events, event_row
@@ -21,7 +26,10 @@ from fieldpunch.kit.clock import utcnow
 from fieldpunch.kit.errors import Conflict, Forbidden, Invalid, NotFound
 from fieldpunch.kit.ids import new_id
 from fieldpunch.kit.pagination import PageParams, page_of, paginate
+from fieldpunch.notify import decisions
+from fieldpunch.photos.models import Photo
 from fieldpunch.places.models import Place
+from fieldpunch.punches.models import Punch
 from fieldpunch.punches.schemas import PunchKind
 from fieldpunch.punches.service import Owner, commit_rows, lock_head, org_view
 from fieldpunch.users.models import User
@@ -44,15 +52,24 @@ async def create(session: AsyncSession, p: Principal, body: CorrectionCreate) ->
     if body.kind in (PunchKind.clock_in, PunchKind.clock_out):
         if body.place_id is None:
             raise Invalid(["body", "place_id"], "say at which office or site the punch was missed")
+        if body.customer_id is not None:  # one spot to punch at: never guess which one
+            raise Invalid(
+                ["body", "customer_id"], "a clock correction names a place, not a customer"
+            )
         await ref_scoped(session, Place, p.org_id, body.place_id, ["body", "place_id"])
     else:
         if body.customer_id is None:
             raise Invalid(["body", "customer_id"], "a visit correction names the customer")
+        if body.place_id is not None:
+            raise Invalid(["body", "place_id"], "a visit correction names a customer, not a place")
         customer = await ref_scoped(
             session, Customer, p.org_id, body.customer_id, ["body", "customer_id"]
         )
         if customer is not None and customer.lat is None:
             raise Invalid(["body", "customer_id"], "this customer has no location to punch at")
+    photo = await ref_scoped(session, Photo, p.org_id, body.photo_id, ["body", "photo_id"])
+    if photo is not None and photo.user_id != p.user_id:
+        raise Invalid(["body", "photo_id"], "evidence is a photo you took yourself")
     now = utcnow()
     policy = (await policies.load(session, p.org_id)).for_person(p.user_id, p.team_id)
     if body.at > now + FUTURE_SLACK:
@@ -164,7 +181,28 @@ async def decide(
         session,
         [event_row(p.org_id, "correction.decided", out.model_dump(mode="json"), now, row.user_id)],
     )
+    await decisions.decided(session, p.org_id, "correction", [row.id], now)
     return out
+
+
+async def detail(session: AsyncSession, p: Principal, correction_id: str) -> CorrectionDetail:
+    row = await get_visible(session, p, correction_id)
+    tz = (await org_view(session, row.org_id)).tz
+    local = row.at.astimezone(tz)
+    start = datetime.combine(local.date(), time.min, tz)
+    found = await session.execute(
+        select(Punch.id, Punch.kind, Punch.trusted_time, Punch.status, Punch.source)
+        .where(
+            Punch.org_id == row.org_id,
+            Punch.user_id == row.user_id,
+            Punch.trusted_time >= start,
+            Punch.trusted_time < start + timedelta(days=1),
+        )
+        .order_by(Punch.trusted_time, Punch.id)
+        .limit(200)
+    )
+    same_day = [DayPunch.model_validate(r._asdict()) for r in found]
+    return CorrectionDetail(**CorrectionOut.model_validate(row).model_dump(), same_day=same_day)
 
 
 async def _punch_for(session: AsyncSession, c: Correction, approver: str, now: datetime) -> str:
@@ -176,9 +214,12 @@ async def _punch_for(session: AsyncSession, c: Correction, approver: str, now: d
         if c.place_id
         else await session.get(Customer, c.customer_id)
     )
-    assert fence is not None
-    assert fence.lat is not None
-    assert fence.lon is not None
+    if fence is None or fence.lat is None or fence.lon is None:  # changed since the request
+        what = "place" if c.place_id else "customer"
+        raise Conflict(
+            f"the {what} of this request no longer has a location to punch at: "
+            f"reject the request, or give the {what} a location first"
+        )
     org = await org_view(session, c.org_id)
     seq, head = await lock_head(session, c.org_id, c.user_id)
     claim = {"correction_id": c.id, "kind": c.kind, "at": c.at.isoformat(), "approved_by": approver}

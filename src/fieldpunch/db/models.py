@@ -3,7 +3,7 @@
 from fieldpunch.alerts.models import AlertSettings
 from fieldpunch.anomalies.models import Anomaly, PolicyOverride
 from fieldpunch.auditlog.models import AuditEvent
-from fieldpunch.auth.models import ApiKey
+from fieldpunch.auth.models import ApiKey, RefreshToken
 from fieldpunch.cells.models import Cell
 from fieldpunch.corrections.models import Correction
 from fieldpunch.customers.models import Customer
@@ -47,6 +47,7 @@ __all__ = [
     "PolicyOverride",
     "Punch",
     "PushSubscription",
+    "RefreshToken",
     "RobotTarget",
     "Schedule",
     "Team",

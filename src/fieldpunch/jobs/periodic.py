@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import delete
 
+from fieldpunch.auth import rotation
 from fieldpunch.jobs.models import Job
 from fieldpunch.jobs.runner import JobContext, JobKind, PeriodicTask
 from fieldpunch.punches.audit import checkpoint_all
@@ -27,9 +28,15 @@ async def prune_jobs(ctx: JobContext) -> None:
         )
 
 
+async def prune_refresh_tokens(ctx: JobContext) -> None:
+    async with ctx.db.transaction() as session:
+        await rotation.prune(session, ctx.now())
+
+
 KINDS = [
     JobKind("ledger.checkpoint", ledger_checkpoint, timeout_s=300),
     JobKind("jobs.prune", prune_jobs, timeout_s=300),
+    JobKind("auth.prune_refresh_tokens", prune_refresh_tokens, timeout_s=300),
 ]
 
 
@@ -37,4 +44,5 @@ def tasks(checkpoint_interval_s: int) -> list[PeriodicTask]:
     return [
         PeriodicTask("ledger-checkpoints", "ledger.checkpoint", checkpoint_interval_s),
         PeriodicTask("prune-jobs", "jobs.prune", 3600),
+        PeriodicTask("prune-refresh-tokens", "auth.prune_refresh_tokens", 3600),
     ]

@@ -12,6 +12,7 @@ from fieldpunch.jobs import periodic
 from fieldpunch.jobs.runner import JobKind, PeriodicTask, Runner, worker_name
 from fieldpunch.kit.clock import utcnow
 from fieldpunch.notify.channels import JOB_KINDS as CHANNEL_KINDS
+from fieldpunch.notify.decisions import JOB_KINDS as DECISION_KINDS
 from fieldpunch.notify.reminders import SCAN_TASK, NoSchedules, ReminderSource, scan_kind
 
 
@@ -21,6 +22,7 @@ def job_kinds(reminders: ReminderSource | None = None) -> list[JobKind]:
         *periodic.KINDS,
         *CHANNEL_KINDS,
         *ALERT_KINDS,
+        *DECISION_KINDS,
         scan_kind(reminders or NoSchedules()),
     ]
 

@@ -17,7 +17,8 @@ from typing import Any
 
 import rfc8785
 
-_INT_MAX = 2**53 - 1
+# I-JSON's exact integer range: RFC 8785 (and JavaScript, which signs on the phones) stops there.
+SAFE_INT = 2**53 - 1
 _ESCAPE = re.compile(r'[\x00-\x1f\\"]')
 _ESCAPES = {
     "\\": "\\\\",
@@ -66,7 +67,7 @@ def _write(obj: Any, out: list[str]) -> None:
     elif obj is False:
         out.append("false")
     elif t is int:
-        if -_INT_MAX <= obj <= _INT_MAX:
+        if -SAFE_INT <= obj <= SAFE_INT:
             out.append(str(obj))
         else:
             raise _Other
@@ -107,3 +108,23 @@ def sha256_hex(data: bytes) -> str:
 
 def digest(value: Any) -> str:
     return sha256_hex(canonical(value))
+
+
+def unsafe_number(value: Any, path: tuple[str | int, ...] = ()) -> tuple[str | int, ...] | None:
+    """Where `value` holds an integer RFC 8785 cannot represent exactly (None: nowhere)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return path if abs(value) > SAFE_INT else None
+    items = (
+        value.items()
+        if isinstance(value, dict)
+        else enumerate(value)
+        if isinstance(value, list)
+        else ()
+    )
+    for key, item in items:
+        found = unsafe_number(item, (*path, key))
+        if found is not None:
+            return found
+    return None

@@ -31,6 +31,13 @@ class ProblemError(Exception):
         self.detail = detail
         self.errors = errors or []
 
+    def headers(self) -> dict[str, str] | None:
+        return {"WWW-Authenticate": "Bearer"} if self.status == 401 else None
+
+    def response(self) -> JSONResponse:
+        """The answer, for a handler that must return it rather than raise (and roll back)."""
+        return problem(self.status, self.slug, self.title, self.detail, self.errors, self.headers())
+
 
 class NotFound(ProblemError):
     status, slug, title = 404, "not-found", "Not found"
@@ -46,6 +53,17 @@ class Unauthorized(ProblemError):
 
 class Forbidden(ProblemError):
     status, slug, title = 403, "forbidden", "Forbidden"
+
+
+class TooManyRequests(ProblemError):
+    status, slug, title = 429, "too-many-requests", "Too many requests"
+
+    def __init__(self, detail: str, retry_after_s: int) -> None:
+        super().__init__(detail)
+        self.retry_after_s = retry_after_s
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_s)}
 
 
 class Invalid(ProblemError):
@@ -99,8 +117,7 @@ def _clean_loc(loc: Sequence[Any]) -> list[str | int]:
 def install(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def _domain(_: Request, exc: ProblemError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return problem(exc.status, exc.slug, exc.title, exc.detail, exc.errors, headers)
+        return exc.response()
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -60,7 +60,10 @@ class RobotRejected(Exception):
 
 def host_allowed(url: str, provider_hosts: tuple[str, ...], extra: tuple[str, ...]) -> bool:
     """Exact hosts, or `.suffix` entries for subdomains; nothing else is ever called."""
-    host = (urlsplit(url).hostname or "").lower()
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:  # malformed (e.g. an unbalanced "]"): never called
+        return False
     if not host:
         return False
     for allowed in (*provider_hosts, *extra):

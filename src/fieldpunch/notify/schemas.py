@@ -3,6 +3,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
@@ -98,7 +99,22 @@ class PushKeys(In):
     auth: Annotated[str, StringConstraints(max_length=40), AfterValidator(_auth)]
 
 
-Url = Annotated[str, StringConstraints(min_length=8, max_length=2000, pattern=r"^https?://[^\s]+$")]
+def _url(v: str) -> str:
+    try:
+        parts = urlsplit(v)
+        host, _ = parts.hostname, parts.port  # .port raises on a port out of range
+    except ValueError as exc:  # e.g. an unbalanced "[" or "]" in the host
+        raise ValueError(f"not a valid URL: {exc}") from None
+    if not host:
+        raise ValueError("not a valid URL: no host")
+    return v
+
+
+Url = Annotated[
+    str,
+    StringConstraints(min_length=8, max_length=2000, pattern=r"^https?://[^\s]+$"),
+    AfterValidator(_url),
+]
 
 
 class PushSubscriptionIn(In):

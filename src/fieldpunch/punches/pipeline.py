@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -24,7 +24,7 @@ from fieldpunch.geo.crs import to_wgs84
 from fieldpunch.geo.distance import haversine_m
 from fieldpunch.geo.fusion import Fix, Fused, fuse
 from fieldpunch.geo.geofence_index import Fence, GeofenceIndex, Match, edge_distance_m
-from fieldpunch.kit.canonical import canonical, sha256_hex
+from fieldpunch.kit.canonical import canonical, sha256_hex, unsafe_number
 from fieldpunch.kit.errors import Invalid
 from fieldpunch.punches.schemas import CellIn, Finding, PunchIn, PunchKind, PunchStatus, Severity
 
@@ -100,7 +100,11 @@ def parse(raw: Any, punch: PunchIn | None = None) -> Claim:
         punch.customer_id or punch.visit_id
     ):
         raise Invalid(["body", "customer_id"], "a visit punch needs customer_id or visit_id")
-    message = canonical({k: v for k, v in raw.items() if k != "signature"})
+    unsigned = {k: v for k, v in raw.items() if k != "signature"}
+    where = unsafe_number(unsigned)
+    if where is not None:  # valid for a float field, but not canonical JSON: cannot be signed
+        raise Invalid(["body", *where], "integers must be within ±(2^53 − 1)")
+    message = canonical(unsigned)
     return Claim(raw=raw, punch=punch, content_hash=sha256_hex(message), message=message)
 
 
@@ -215,13 +219,21 @@ def fuse_location(v: Verdict) -> None:
 # 4. trusted time --------------------------------------------------------------------------------
 
 
+def _plus_ms(at: datetime, ms: int) -> datetime | None:
+    """`at` + ms, or None past the calendar's end (a forged elapsed time can be ~2^53 ms)."""
+    try:
+        return at + timedelta(milliseconds=ms)
+    except OverflowError:
+        return None
+
+
 def trust_time(v: Verdict, secret: str, org_id: str) -> None:
     """Anchor + monotonic elapsed when the proof holds; else server time (online) or device time."""
     p = v.claim.punch
     proof = p.time_proof
     if proof is not None:
         elapsed = proof.elapsed_ms - proof.anchor_elapsed_ms
-        claimed = proof.anchor_server_time + timedelta(milliseconds=elapsed)
+        claimed = _plus_ms(proof.anchor_server_time, elapsed)
         if not timeproof.valid(
             secret, org_id, v.user_id, proof.anchor_server_time, proof.anchor_token
         ):
@@ -237,20 +249,20 @@ def trust_time(v: Verdict, secret: str, org_id: str) -> None:
                 "the monotonic clock runs backwards (the phone rebooted?)",
                 elapsed_ms=elapsed,
             )
-        elif claimed > v.received_at + FUTURE_SLACK:
+        elif claimed is None or claimed > v.received_at + FUTURE_SLACK:
             v.find(
                 "time_proof_invalid",
                 "warning",
                 "the proof dates the punch after it arrived",
-                claimed=claimed.isoformat(),
+                claimed=None if claimed is None else claimed.isoformat(),
             )
         else:
-            v.trusted_time, v.time_source = claimed, "proof"
+            v.trusted_time, v.time_source = claimed.astimezone(UTC), "proof"
             return
     if not p.offline:
         v.trusted_time, v.time_source = v.received_at, "server"
         return
-    v.trusted_time, v.time_source = p.captured_at, "device"
+    v.trusted_time, v.time_source = p.captured_at.astimezone(UTC), "device"
     if p.captured_at > v.received_at + FUTURE_SLACK:
         v.find(
             "future_time",

@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, Field, StringConstraints
 
 from fieldpunch.geo.crs import CRS
 from fieldpunch.geo.schemas import BSSID, Lat, Lon, PointOut
+from fieldpunch.kit.canonical import SAFE_INT
 from fieldpunch.kit.schemas import IdRef, In, Out
 
 Accuracy = Annotated[float, Field(gt=0, le=100_000, allow_inf_nan=False)]
@@ -72,8 +73,8 @@ class CellIn(In):
 class TimeProofIn(In):
     anchor_token: Annotated[str, StringConstraints(min_length=10, max_length=200)]
     anchor_server_time: AwareDatetime
-    anchor_elapsed_ms: Annotated[int, Field(ge=0, le=2**53)]
-    elapsed_ms: Annotated[int, Field(ge=0, le=2**53)]
+    anchor_elapsed_ms: Annotated[int, Field(ge=0, le=SAFE_INT)]
+    elapsed_ms: Annotated[int, Field(ge=0, le=SAFE_INT)]
 
 
 class PunchIn(In):

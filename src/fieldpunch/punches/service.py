@@ -537,7 +537,7 @@ async def commit_rows(
     events: list[dict[str, Any]] = []
     outs: list[PunchOut] = []
     for row in rows:
-        row["anomalies"] = row["facts"]["trust"] + assessment.new[row["id"]]
+        row["anomalies"] = engine.combined(row["facts"]["trust"], assessment.new[row["id"]])
         row["status"] = pipeline.status_for(row["anomalies"], policy.reject_critical).value
         seq += 1
         content = ledger_content(row)
@@ -615,7 +615,7 @@ async def _reassess(
     for punch_id, found in assessment.changed.items():
         punch = by_id[punch_id]
         before = {a["rule"] for a in punch.anomalies}
-        punch.anomalies = engine.trust_findings(punch) + found
+        punch.anomalies = engine.combined(engine.trust_findings(punch), found)
         if punch.status in (
             PunchStatus.accepted,
             PunchStatus.flagged,

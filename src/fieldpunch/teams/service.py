@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fieldpunch.auditlog.service import record
 from fieldpunch.auth.principal import Principal, forget
 from fieldpunch.db.scoped import get_scoped, ref_scoped, scoped
 from fieldpunch.kit.errors import Conflict, Invalid, NotFound
@@ -52,6 +53,16 @@ async def create(session: AsyncSession, p: Principal, body: TeamCreate) -> TeamO
     session.add(team)
     await session.flush()
     forget()  # managers' visible subtrees may have grown
+    record(
+        session,
+        p.org_id,
+        p.actor,
+        "team.created",
+        "team",
+        team.id,
+        name=team.name,
+        parent_id=team.parent_id,
+    )
     return TeamOut.model_validate(team)
 
 
@@ -64,9 +75,21 @@ async def update(session: AsyncSession, p: Principal, team_id: str, body: TeamUp
         await ref_scoped(session, Team, p.org_id, changes["parent_id"], ["body", "parent_id"])
         if changes["parent_id"] in await subtree_ids(session, p.org_id, [team.id]):
             raise Invalid(["body", "parent_id"], "a team cannot sit under itself or its sub-teams")
+    before = {k: getattr(team, k) for k in changes}
     apply(team, changes)
     await session.flush()
     forget()
+    if before != changes:  # a moved team changes who manages whom: the auditor's question
+        record(
+            session,
+            p.org_id,
+            p.actor,
+            "team.updated",
+            "team",
+            team.id,
+            before=before,
+            after=changes,
+        )
     return TeamOut.model_validate(team)
 
 
@@ -78,4 +101,5 @@ async def delete(session: AsyncSession, p: Principal, team_id: str) -> None:
         raise Conflict("the team has members; move them first")
     await session.delete(team)
     await session.flush()
+    record(session, p.org_id, p.actor, "team.deleted", "team", team.id, name=team.name)
     forget()

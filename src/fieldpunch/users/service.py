@@ -9,8 +9,10 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fieldpunch.auditlog.service import record
 from fieldpunch.auth.passwords import hash_password, verify_password
 from fieldpunch.auth.principal import Principal, forget
+from fieldpunch.auth.rotation import sign_out_everywhere
 from fieldpunch.auth.scopes import Role
 from fieldpunch.db.scoped import get_scoped, ref_scoped, scoped
 from fieldpunch.kit.errors import Conflict, Invalid, NotFound
@@ -109,7 +111,20 @@ async def create(session: AsyncSession, p: Principal, body: UserCreate) -> UserO
     await session.flush()
     await _set_managed(session, user, body.managed_team_ids, new=True)
     await session.flush()
-    return to_out(user, sorted(set(body.managed_team_ids)))
+    managed = sorted(set(body.managed_team_ids))
+    record(
+        session,
+        p.org_id,
+        p.actor,
+        "user.created",
+        "user",
+        user.id,
+        email=email,
+        role=user.role,
+        team_id=user.team_id,
+        managed_team_ids=managed,
+    )
+    return to_out(user, managed)
 
 
 async def get_visible(session: AsyncSession, p: Principal, user_id: str) -> User:
@@ -185,9 +200,26 @@ async def update(session: AsyncSession, p: Principal, user_id: str, body: UserUp
     if "role" in changes:
         changes["role"] = role.value
     if password is not None or changes.get("active") is False or role.value != user.role:
-        user.token_version += 1  # sign out everywhere
+        await sign_out_everywhere(session, user)
     if password is not None:
         user.password_hash = await hash_password(password)
+    # Who changed whose role, teams or access is what an auditor asks first; never the password.
+    before = {k: getattr(user, k) for k in changes}
+    after = {k: v for k, v in changes.items() if before[k] != v}
+    if managed is not None:
+        after["managed_team_ids"] = sorted(set(managed))
+    if after or password is not None:
+        record(
+            session,
+            p.org_id,
+            p.actor,
+            "user.updated",
+            "user",
+            user.id,
+            before={k: before[k] for k in after if k in before},
+            after=after,
+            password_changed=password is not None,
+        )
     apply(user, changes)
     forget(user.id)
     if managed is not None or role is not Role.manager:
@@ -215,7 +247,7 @@ async def update_me(session: AsyncSession, p: Principal, body: MeUpdate) -> User
         ):
             raise Invalid(["body", "current_password"], "does not match your current password")
         user.password_hash = await hash_password(password)
-        user.token_version += 1
+        await sign_out_everywhere(session, user)
     apply(user, changes)
     forget(user.id)
     await session.flush()

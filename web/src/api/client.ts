@@ -21,6 +21,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly detail: string,
     readonly body: unknown = null,
+    /** The Retry-After header of a 429 or 503, as sent (seconds or an HTTP date). */
+    readonly retryAfter: string | null = null,
   ) {
     super(detail || `HTTP ${status}`)
   }
@@ -63,7 +65,7 @@ async function problemOf(r: Response): Promise<ApiError> {
   } catch {
     /* not JSON */
   }
-  return new ApiError(r.status, detail, body)
+  return new ApiError(r.status, detail, body, r.headers.get('Retry-After'))
 }
 
 async function rawFetch(input: RequestInfo, init?: RequestInit): Promise<Response> {
@@ -83,11 +85,26 @@ export async function login(email: string, password: string): Promise<Tokens> {
 
 let refreshing: Promise<Tokens | null> | null = null
 
-/** One refresh at a time; a refused refresh token signs the person out (null). */
+/** Run `work` holding the app's refresh lock, shared by every tab (Web Locks) where there is one. */
+async function exclusive<T>(work: () => Promise<T>): Promise<T> {
+  const locks = typeof navigator === 'undefined' ? undefined : navigator.locks
+  return locks ? await locks.request('fieldpunch.refresh', work) : work()
+}
+
+/**
+ * One refresh at a time; a refused refresh token signs the person out (null).
+ *
+ * The server rotates refresh tokens: each answer carries a new one and the old one is used up.
+ * Sending a used one again revokes the whole sign-in (it looks like a stolen copy), so two tabs
+ * must never refresh with the same token: the lock serialises them across tabs, and a tab that
+ * finds the token changed while it waited takes the other tab's result instead of refreshing.
+ */
 export function refresh(): Promise<Tokens | null> {
-  refreshing ??= (async () => {
+  const seen = loadTokens()
+  refreshing ??= exclusive(async () => {
     const current = loadTokens()
     if (!current) return null
+    if (seen && current.refresh_token !== seen.refresh_token) return current
     const r = await rawFetch('/api/v1/auth/refresh', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
@@ -100,10 +117,29 @@ export function refresh(): Promise<Tokens | null> {
     }
     if (!r.ok) throw await problemOf(r)
     return saveTokens((await r.json()) as TokenOut)
-  })().finally(() => {
+  }).finally(() => {
     refreshing = null
   })
   return refreshing
+}
+
+/**
+ * Sign out on the server too: revoke this sign-in's refresh token. Best effort: offline, the
+ * tokens are forgotten here all the same (the access token lapses within `expires_in`).
+ */
+export async function logout(): Promise<void> {
+  const current = loadTokens()
+  saveTokens(null)
+  if (!current) return
+  try {
+    await rawFetch('/api/v1/auth/logout', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ refresh_token: current.refresh_token }),
+    })
+  } catch {
+    /* offline: nothing more to do */
+  }
 }
 
 let onSignedOut: () => void = () => {}
@@ -147,7 +183,7 @@ export async function ok<T>(
   if (error !== undefined || !response.ok) {
     const e = error as { detail?: unknown } | undefined
     const detail = typeof e?.detail === 'string' ? e.detail : response.statusText
-    throw new ApiError(response.status, detail, error ?? null)
+    throw new ApiError(response.status, detail, error ?? null, response.headers.get('Retry-After'))
   }
   return data as T
 }

@@ -33,8 +33,37 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Refresh Token */
+        /**
+         * Refresh Token
+         * @description A new access token and a new refresh token; the one sent is used up.
+         *
+         *     Keep the new refresh token: sending a used one again revokes the whole sign-in (both the
+         *     one sent and every newer one), since it means someone else holds a copy.
+         */
         post: operations["refresh_token"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Logout
+         * @description Sign out: revoke the sign-in this refresh token belongs to (every token rotated from it).
+         *
+         *     Idempotent: an unknown, expired or already revoked token answers 204 as well. Access tokens
+         *     already issued stay valid until they expire (`expires_in`); discard them.
+         */
+        post: operations["logout"];
         delete?: never;
         options?: never;
         head?: never;
@@ -589,7 +618,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get Correction */
+        /**
+         * Get Correction
+         * @description The request, with the person's punches that day (a reviewer's context).
+         */
         get: operations["get_correction"];
         put?: never;
         post?: never;
@@ -1351,6 +1383,47 @@ export interface components {
              */
             comment?: string;
         };
+        /** CorrectionDetail */
+        CorrectionDetail: {
+            /** Id */
+            id: string;
+            /** User Id */
+            user_id: string;
+            kind: components["schemas"]["PunchKind"];
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Reason */
+            reason: string;
+            /** Place Id */
+            place_id: string | null;
+            /** Customer Id */
+            customer_id: string | null;
+            /** Photo Id */
+            photo_id: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "pending" | "approved" | "rejected";
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Decided At */
+            decided_at: string | null;
+            /** Decided By */
+            decided_by: string | null;
+            /** Comment */
+            comment: string;
+            /** Punch Id */
+            punch_id: string | null;
+            /** Same Day */
+            same_day: components["schemas"]["DayPunch"][];
+        };
         /** CorrectionOut */
         CorrectionOut: {
             /** Id */
@@ -1479,6 +1552,24 @@ export interface components {
             status?: string | null;
             /** Contacts */
             contacts?: components["schemas"]["Contact"][] | null;
+        };
+        /**
+         * DayPunch
+         * @description One of the person's punches on the correction's local day: what a reviewer weighs it by.
+         */
+        DayPunch: {
+            /** Id */
+            id: string;
+            kind: components["schemas"]["PunchKind"];
+            /**
+             * Trusted Time
+             * Format: date-time
+             */
+            trusted_time: string;
+            /** Status */
+            status: string;
+            /** Source */
+            source: string;
         };
         /** Decision */
         Decision: {
@@ -2500,6 +2591,15 @@ export interface operations {
                     "application/json": components["schemas"]["TokenOut"];
                 };
             };
+            /** @description Wrong email or password */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {
@@ -2507,6 +2607,16 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+            /** @description Too many failed sign-ins from this address (for this email or in all); `Retry-After` says when to try again */
+            429: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
                 };
             };
         };
@@ -2532,6 +2642,46 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["TokenOut"];
                 };
+            };
+            /** @description Invalid, expired, revoked or reused token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    logout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RefreshIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Validation Error */
             422: {
@@ -4246,7 +4396,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CorrectionOut"];
+                    "application/json": components["schemas"]["CorrectionDetail"];
                 };
             };
             /** @description Validation Error */

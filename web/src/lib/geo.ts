@@ -100,3 +100,19 @@ export function formatDistance(m: number, locale: string): string {
   if (m < 1000) return `${Math.round(m)} m`
   return `${(m / 1000).toLocaleString(locale, { maximumFractionDigits: 1 })} km`
 }
+
+/** What the readout may honestly say about a fence. */
+export type FenceClaim = 'inside' | 'uncertain' | 'outside'
+
+/**
+ * "inside" only when the accuracy circle fits in the fence and the fix is good enough for the
+ * server (`maxAccuracy`, the policy's `max_accuracy_m`); a fix that might be inside but is too
+ * coarse to tell is "uncertain".
+ */
+export function claim(n: Nearby, accuracy: number, maxAccuracy = DEFAULT_MAX_ACCURACY_M): FenceClaim {
+  if (!n.within_accuracy) return 'outside'
+  return accuracy > n.fence.radius_m || accuracy > maxAccuracy ? 'uncertain' : 'inside'
+}
+
+/** The server's default `max_accuracy_m` (policy): a worse fix is flagged `low_accuracy`. */
+export const DEFAULT_MAX_ACCURACY_M = 200
