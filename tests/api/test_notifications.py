@@ -32,6 +32,8 @@ from fieldpunch.alerts.service import alert_anomaly
 from fieldpunch.config import Settings, load_settings
 from fieldpunch.db.engine import Database
 from fieldpunch.jobs.models import Job, OutboxEvent
+from fieldpunch.jobs.outbox import add_events, event_row
+from fieldpunch.jobs.periodic import prune_outbox
 from fieldpunch.jobs.queue import enqueue
 from fieldpunch.jobs.runner import Claimed, JobContext, Runner
 from fieldpunch.jobs.worker import build_runner
@@ -931,3 +933,28 @@ async def test_the_person_hears_of_every_decision_about_them_once(
     assert (await _inbox(t.staff))["unread_count"] == 2
     # The deciding manager is not notified of their own decisions.
     assert not [n for n in (await _inbox(t.m1))["items"] if n["kind"].endswith(".decided")]
+
+
+async def test_published_events_are_pruned_after_a_week_unpublished_never(
+    org: OrgKit, db: Database, settings: Settings, jobs: Runner
+) -> None:
+    now = datetime.now(UTC)
+    rows = {
+        "old": event_row(org.org_id, "punch.created", {}, now - timedelta(days=9), None),
+        "recent": event_row(org.org_id, "punch.created", {}, now - timedelta(days=1), None),
+        "stuck": event_row(org.org_id, "punch.created", {}, now - timedelta(days=30), None),
+    }
+    rows["old"]["published_at"] = now - timedelta(days=8)
+    rows["recent"]["published_at"] = now - timedelta(days=1)
+    async with db.transaction() as session:
+        await add_events(session, list(rows.values()))
+    await prune_outbox(_ctx(db, settings, jobs, "outbox.prune", {}))
+    async with db.transaction(write=False) as session:
+        kept = set(
+            (
+                await session.execute(
+                    select(OutboxEvent.event_id).where(OutboxEvent.org_id == org.org_id)
+                )
+            ).scalars()
+        )
+    assert kept == {rows["recent"]["event_id"], rows["stuck"]["event_id"]}
