@@ -31,3 +31,22 @@ def record(
             detail=detail,
         )
     )
+
+
+def record_changes(
+    session: AsyncSession,
+    org_id: str,
+    actor: str,
+    action: str,
+    subject_type: str,
+    row: Any,
+    changes: dict[str, Any],
+) -> None:
+    """Record the columns of `row` that `changes` (about to be applied) really changes.
+
+    Call before applying. Nothing is recorded when nothing changes.
+    """
+    before = {k: getattr(row, k) for k in changes if getattr(row, k) != changes[k]}
+    if before:
+        after = {k: changes[k] for k in before}
+        record(session, org_id, actor, action, subject_type, row.id, before=before, after=after)

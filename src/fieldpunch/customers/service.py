@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import func, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fieldpunch.auditlog.service import record, record_changes
 from fieldpunch.auth.principal import Principal
 from fieldpunch.customers.models import Customer
 from fieldpunch.customers.schemas import CustomerCreate, CustomerOut, CustomerUpdate
@@ -44,6 +45,18 @@ async def create(session: AsyncSession, p: Principal, body: CustomerCreate, crs:
     session.add(customer)
     await bump(session, p.org_id)
     await session.flush()
+    record(
+        session,
+        p.org_id,
+        p.actor,
+        "customer.created",
+        "customer",
+        customer.id,
+        name=customer.name,
+        lat=customer.lat,
+        lon=customer.lon,
+        radius_m=customer.radius_m,
+    )
     return customer
 
 
@@ -98,7 +111,9 @@ async def update(
         await ref_scoped(session, User, p.org_id, changes["owner_id"], ["body", "owner_id"])
     has_location = body.location is not None if "location" in changes else customer.lat is not None
     _check(body.polygon if "polygon" in changes else customer.polygon, has_location)
-    apply(customer, fence_columns(changes, body.location, body.polygon, crs))
+    columns = fence_columns(changes, body.location, body.polygon, crs)
+    record_changes(session, p.org_id, p.actor, "customer.updated", "customer", customer, columns)
+    apply(customer, columns)
     await bump(session, p.org_id)
     await session.flush()
     return customer
@@ -108,4 +123,7 @@ async def delete(session: AsyncSession, p: Principal, customer_id: str) -> None:
     """Soft delete: visits and punches at this customer keep their link."""
     customer = await get_scoped(session, Customer, p.org_id, customer_id, what="customer")
     customer.deleted_at = utcnow()
+    record(
+        session, p.org_id, p.actor, "customer.deleted", "customer", customer.id, name=customer.name
+    )
     await bump(session, p.org_id)

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fieldpunch.auditlog.service import record
 from fieldpunch.auth.principal import Principal, visible_rows
 from fieldpunch.db.scoped import scoped
 from fieldpunch.devices.keys import load_p256
@@ -52,6 +53,17 @@ async def enrol(session: AsyncSession, p: Principal, body: DeviceCreate) -> tupl
     )
     session.add(device)
     await session.flush()
+    record(
+        session,
+        p.org_id,
+        p.actor,
+        "device.enrolled",
+        "device",
+        device.id,
+        user_id=device.user_id,
+        platform=device.platform,
+        fingerprint=fingerprint,
+    )
     return device, True
 
 
@@ -85,3 +97,12 @@ async def revoke(session: AsyncSession, p: Principal, device_id: str) -> None:
     device = await get_visible(session, p, device_id)
     if device.revoked_at is None:
         device.revoked_at = utcnow()
+        record(
+            session,
+            p.org_id,
+            p.actor,
+            "device.revoked",
+            "device",
+            device.id,
+            user_id=device.user_id,
+        )

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fieldpunch.auditlog.service import record, record_changes
 from fieldpunch.auth.principal import Principal
 from fieldpunch.db.scoped import get_scoped, scoped
 from fieldpunch.geo.crs import CRS
@@ -36,6 +37,7 @@ async def create(session: AsyncSession, p: Principal, body: PlaceCreate, crs: CR
     session.add(place)
     await bump(session, p.org_id)
     await session.flush()
+    record(session, p.org_id, p.actor, "place.created", "place", place.id, **_fence(place))
     return place
 
 
@@ -65,7 +67,10 @@ async def update(
     for key in _NOT_NULL:
         if key in changes and changes[key] is None:
             raise Invalid(["body", key], "may not be null")
-    apply(place, fence_columns(changes, body.location, body.polygon, crs))
+    columns = fence_columns(changes, body.location, body.polygon, crs)
+    # A moved or widened geofence changes which punches count as on site: who did it matters.
+    record_changes(session, p.org_id, p.actor, "place.updated", "place", place, columns)
+    apply(place, columns)
     await bump(session, p.org_id)
     await session.flush()
     return place
@@ -75,4 +80,11 @@ async def delete(session: AsyncSession, p: Principal, place_id: str) -> None:
     """Soft delete: past punches keep pointing at the place they matched."""
     place = await get_scoped(session, Place, p.org_id, place_id, what="place")
     place.deleted_at = utcnow()
+    record(session, p.org_id, p.actor, "place.deleted", "place", place.id, name=place.name)
     await bump(session, p.org_id)
+
+
+def _fence(place: Place) -> dict[str, Any]:
+    """What an auditor needs of a geofence: where, how wide, which Wi-Fi proves presence."""
+    keys = ("name", "lat", "lon", "radius_m", "polygon", "wifi_bssids")
+    return {k: getattr(place, k) for k in keys}
