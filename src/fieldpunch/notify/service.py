@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fieldpunch.auditlog.service import record
 from fieldpunch.auth.principal import Principal
 from fieldpunch.config import Settings
-from fieldpunch.db.scoped import get_scoped, ref_scoped
+from fieldpunch.db.scoped import M, get_scoped, ref_scoped, scoped
 from fieldpunch.jobs.outbox import add_events, event_row
 from fieldpunch.jobs.queue import enqueue
 from fieldpunch.kit.clock import utcnow
@@ -93,26 +93,27 @@ async def inbox(
     }
 
 
-async def mark_read(session: AsyncSession, p: Principal, notification_id: str) -> NotificationOut:
-    user_id = _person(p)
-    row = (
-        await session.execute(
-            select(Notification).where(
-                Notification.id == notification_id,
-                Notification.org_id == p.org_id,
-                Notification.user_id == user_id,
-            )
-        )
-    ).scalar_one_or_none()
+async def _own(session: AsyncSession, p: Principal, model: type[M], row_id: str, what: str) -> M:
+    """The caller's own row (inbox item, push subscription): anyone else's is a 404."""
+    mine = scoped(model, p.org_id).where(
+        model.id == row_id,  # type: ignore[attr-defined]
+        model.user_id == _person(p),  # type: ignore[attr-defined]
+    )
+    row = (await session.execute(mine)).scalar_one_or_none()
     if row is None:
-        raise NotFound(f"notification {notification_id} not found")
+        raise NotFound(f"{what} {row_id} not found")
+    return row
+
+
+async def mark_read(session: AsyncSession, p: Principal, notification_id: str) -> NotificationOut:
+    row = await _own(session, p, Notification, notification_id, "notification")
     if row.read_at is None:
         now = utcnow()
         row.read_at = now
         # Other devices of the person update their badge from this.
         await add_events(
             session,
-            [event_row(p.org_id, "notification.read", {"ids": [row.id]}, now, user_id)],
+            [event_row(p.org_id, "notification.read", {"ids": [row.id]}, now, row.user_id)],
         )
         await session.flush()
     return NotificationOut.model_validate(row)
@@ -278,18 +279,7 @@ async def subscriptions(session: AsyncSession, p: Principal) -> list[PushSubscri
 
 
 async def unsubscribe(session: AsyncSession, p: Principal, subscription_id: str) -> None:
-    user_id = _person(p)
-    row = (
-        await session.execute(
-            select(PushSubscription).where(
-                PushSubscription.id == subscription_id,
-                PushSubscription.org_id == p.org_id,
-                PushSubscription.user_id == user_id,
-            )
-        )
-    ).scalar_one_or_none()
-    if row is None:
-        raise NotFound(f"push subscription {subscription_id} not found")
+    row = await _own(session, p, PushSubscription, subscription_id, "push subscription")
     await session.delete(row)
     await session.flush()
 

@@ -107,21 +107,19 @@ _ORG = select(_orgs.c.settings, _orgs.c.geo_version, _orgs.c.timezone).where(
 )
 # The org and the one device a punch names, in one round trip (fresh on every punch: a revoke
 # that has committed is seen by the next punch, in any process).
+_ORG_DEVICE_COLUMNS = (
+    _orgs.c.settings,
+    _orgs.c.geo_version,
+    _orgs.c.timezone,
+    _devs.c.id.label("device_id"),
+    _devs.c.user_id,
+    _devs.c.public_key,
+    _devs.c.revoked_at,
+)
+_THE_DEVICE = and_(_devs.c.org_id == _orgs.c.id, _devs.c.id == bindparam("device_id"))
 _ORG_DEVICE = (
-    select(
-        _orgs.c.settings,
-        _orgs.c.geo_version,
-        _orgs.c.timezone,
-        _devs.c.id.label("device_id"),
-        _devs.c.user_id,
-        _devs.c.public_key,
-        _devs.c.revoked_at,
-    )
-    .select_from(
-        _orgs.outerjoin(
-            _devs, and_(_devs.c.org_id == _orgs.c.id, _devs.c.id == bindparam("device_id"))
-        )
-    )
+    select(*_ORG_DEVICE_COLUMNS)
+    .select_from(_orgs.outerjoin(_devs, _THE_DEVICE))
     .where(_orgs.c.id == bindparam("org_id"))
 )
 _DEVICES = select(_devs.c.id, _devs.c.user_id, _devs.c.public_key, _devs.c.revoked_at).where(
@@ -263,22 +261,8 @@ _h = (
     .cte("head")
 )
 _HEAD_ORG_DEVICE = (
-    select(
-        _h.c.seq,
-        _h.c.hash,
-        _orgs.c.settings,
-        _orgs.c.geo_version,
-        _orgs.c.timezone,
-        _devs.c.id.label("device_id"),
-        _devs.c.user_id,
-        _devs.c.public_key,
-        _devs.c.revoked_at,
-    )
-    .select_from(
-        _h.join(_orgs, true()).outerjoin(
-            _devs, and_(_devs.c.org_id == _orgs.c.id, _devs.c.id == bindparam("device_id"))
-        )
-    )
+    select(_h.c.seq, _h.c.hash, *_ORG_DEVICE_COLUMNS)
+    .select_from(_h.join(_orgs, true()).outerjoin(_devs, _THE_DEVICE))
     .where(_orgs.c.id == bindparam("org_id"))
 )
 
