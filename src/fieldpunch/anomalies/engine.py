@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fieldpunch.anomalies.detectors import assess
 from fieldpunch.anomalies.facts import PunchFacts
 from fieldpunch.anomalies.policy import Policy
+from fieldpunch.db.base import table_of
 from fieldpunch.geo.geofence_index import GeofenceIndex
 from fieldpunch.punches.models import Punch
 from fieldpunch.punches.pipeline import Verdict
@@ -61,7 +62,7 @@ def static_facts(
     }
 
 
-_p = Punch.__table__
+_p = table_of(Punch)
 _SHARED_DEVICE = (
     select(_p.c.device_id, _p.c.user_id)
     .distinct()

@@ -13,10 +13,11 @@ from fieldpunch.alerts import hooks as alerts
 from fieldpunch.anomalies.engine import Stored
 from fieldpunch.anomalies.models import Anomaly
 from fieldpunch.anomalies.schemas import AnomalyOut
+from fieldpunch.db.base import table_of
 from fieldpunch.jobs.outbox import event_row
 from fieldpunch.kit.ids import new_id
 
-_a = Anomaly.__table__
+_a = table_of(Anomaly)
 _INSERT = insert(_a)
 _EXISTING = select(_a.c.rule).where(
     _a.c.punch_id == bindparam("punch_id"), _a.c.rule.in_(bindparam("rules", expanding=True))
@@ -110,7 +111,7 @@ async def reconcile(
                 resolved_by="system",
                 comment="later punches explain it",
             )
-            .returning(*Anomaly.__table__.c)
+            .returning(*_a.c)
         )
         # Consumers closing items on `anomaly.resolved` must hear of these too.
         events += [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, MetaData, String
+from sqlalchemy import ForeignKey, MetaData, String, Table
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from fieldpunch.db.types import UTCDateTime
@@ -36,3 +36,10 @@ class OrgScoped:
     org_id: Mapped[str] = mapped_column(
         String(32), ForeignKey("orgs.id", ondelete="CASCADE"), index=True
     )
+
+
+def table_of(model: type[Base]) -> Table:
+    """A mapped class's Table, typed as one (SQLAlchemy types `__table__` as a FromClause)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fieldpunch.db.base import table_of
 from fieldpunch.jobs.models import OutboxEvent
 from fieldpunch.kit.ids import new_id
 
@@ -28,7 +29,7 @@ def event_row(
     }
 
 
-_INSERT = insert(OutboxEvent.__table__)
+_INSERT = insert(table_of(OutboxEvent))
 
 
 async def add_events(session: AsyncSession, rows: list[dict[str, Any]]) -> None:

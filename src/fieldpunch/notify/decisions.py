@@ -94,7 +94,11 @@ def anomaly_message(a: Anomaly, tz: ZoneInfo, base_url: str) -> Message:
 async def notify_decision(ctx: JobContext) -> None:
     subject, subject_id = ctx.job.payload["subject"], ctx.job.payload["id"]
     async with ctx.db.transaction() as session:
-        row = await session.get(Correction if subject == "correction" else Anomaly, subject_id)
+        row: Correction | Anomaly | None = (
+            await session.get(Correction, subject_id)
+            if subject == "correction"
+            else await session.get(Anomaly, subject_id)
+        )
         if row is None or row.status not in ("approved", "rejected"):
             return  # gone, or (an anomaly) superseded by the system: nothing a person decided
         org = await session.get(Org, row.org_id)

@@ -28,6 +28,7 @@ from fieldpunch.anomalies.policy import Policy
 from fieldpunch.auth.principal import Principal
 from fieldpunch.cells.models import Cell
 from fieldpunch.customers.models import Customer
+from fieldpunch.db.base import table_of
 from fieldpunch.devices.keys import load_p256
 from fieldpunch.devices.models import Device
 from fieldpunch.geo.crs import CRS
@@ -95,13 +96,13 @@ class OrgView:
 
 # The hot path's statements are Core on the tables, built once: no ORM compile state, no
 # statement construction and a cache key computed once per statement, not per execution.
-_orgs = Org.__table__
-_devs = Device.__table__
-_punches = Punch.__table__
-_heads = LedgerHead.__table__
-_entries = LedgerEntry.__table__
-_anomalies = Anomaly.__table__
-_outbox = OutboxEvent.__table__
+_orgs = table_of(Org)
+_devs = table_of(Device)
+_punches = table_of(Punch)
+_heads = table_of(LedgerHead)
+_entries = table_of(LedgerEntry)
+_anomalies = table_of(Anomaly)
+_outbox = table_of(OutboxEvent)
 _ORG = select(_orgs.c.settings, _orgs.c.geo_version, _orgs.c.timezone).where(
     _orgs.c.id == bindparam("org_id")
 )
