@@ -10,6 +10,7 @@ from fieldpunch.config import Settings
 from fieldpunch.db.engine import Database
 from fieldpunch.jobs.models import OutboxEvent
 from fieldpunch.punches.audit import verify
+from fieldpunch.punches.models import LedgerHead
 from tests.factories import Api, OrgKit
 from tests.punching import OFFICE, punch
 
@@ -249,3 +250,72 @@ async def test_a_rule_named_like_a_trust_check_never_loses_the_punch(org: OrgKit
     await staff.ok("post", "/punches", 201, json=punch(kind="clock_out"))
     again = await staff.ok("get", f"/punches/{first['id']}")
     assert again["anomalies"] == first["anomalies"] and again["ledger"] == first["ledger"]
+
+
+# One person's afternoon (minutes ago, where, kind): a visit that teleports to Beijing and back,
+# a double tap on clock-out, a clock-out with no clock-in after it.
+_AFTERNOON = [
+    (300, OFFICE, "clock_in"),
+    (250, OFFICE, "visit_in"),
+    (240, BEIJING, "visit_out"),
+    (200, OFFICE, "visit_in"),
+    (190, OFFICE, "visit_out"),
+    (100, OFFICE, "clock_out"),
+    (98, OFFICE, "clock_out"),
+    (40, OFFICE, "clock_out"),
+]
+
+
+async def _afternoon(staff: Api, order: list[int]) -> list[set[str]]:
+    ids: dict[int, str] = {}
+    for i in order:
+        minutes, (lat, lon), kind = _AFTERNOON[i]
+        extra = {"visit_id": f"v{i // 2}"} if kind.startswith("visit") else {}
+        body = await staff.ok(
+            "post", "/punches", 201, json=offline(lat, lon, minutes, kind=kind, **extra)
+        )
+        ids[i] = body["id"]
+    return [await _rules(staff, ids[i]) for i in range(len(_AFTERNOON))]
+
+
+async def _memory(db: Database, org_id: str, user_id: str) -> tuple[int, dict | None]:
+    async with db.transaction(write=False) as session:
+        head = await session.get(LedgerHead, (org_id, user_id))
+        assert head is not None
+        return head.seq, head.detector_memory
+
+
+async def test_in_order_and_shuffled_arrival_give_the_same_findings(
+    org: OrgKit, db: Database, settings: Settings
+) -> None:
+    """In order, each punch is judged from the memory on the chain head; shuffled, late ones
+    re-fold the window. Both give the same findings, and the memory ends up current either way."""
+    _, manager, first = await _team_with(org)
+    second = await org.person("staff")
+    in_order = await _afternoon(first, list(range(len(_AFTERNOON))))
+    assert "impossible_speed" in in_order[2] and "duplicate" in in_order[6]
+    assert "sequence" in in_order[7]
+    seq, kept = await _memory(db, org.org_id, first.user_id or "")
+    assert kept is not None and kept["seq"] == seq  # every in-order punch left a usable memory
+
+    shuffled = [5, 0, 7, 2, 1, 6, 4, 3]
+    assert await _afternoon(second, shuffled) == in_order
+    seq, kept = await _memory(db, org.org_id, second.user_id or "")
+    assert kept is not None and kept["seq"] == seq  # a late arrival still wrote a fresh one
+
+    # A review decision moves the chain on: the memory is stale, and the next punch re-folds.
+    queue = await manager.ok(
+        "get", "/anomalies", params={"user_id": first.user_id, "rule": "duplicate"}
+    )
+    await manager.ok(
+        "post",
+        f"/anomalies/{queue['items'][0]['id']}/resolve",
+        json={"decision": "approve", "comment": "double tap"},
+    )
+    seq, kept = await _memory(db, org.org_id, first.user_id or "")
+    assert kept is not None and kept["seq"] != seq
+    again = await first.ok("post", "/punches", 201, json=offline(*OFFICE, 39, kind="clock_out"))
+    assert "duplicate" in await _rules(first, again["id"])  # judged against the 40-minute one
+    seq, kept = await _memory(db, org.org_id, first.user_id or "")
+    assert kept is not None and kept["seq"] == seq
+    await _intact(db, settings, org.org_id)

@@ -14,8 +14,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fieldpunch.anomalies import memory
 from fieldpunch.anomalies.detectors import (
     DETECTORS,
+    MEMORY,
     PersonState,
     assess,
     duplicate,
@@ -958,12 +960,12 @@ def _policy_of(p: PunchFacts) -> Policy:
 
 
 @st.composite
-def tracks(draw: st.DrawFn) -> list[PunchFacts]:
-    """One person's 5–30 punches over three days around Shanghai, with ties and odd facts."""
+def tracks(draw: st.DrawFn, days: int = 3) -> list[PunchFacts]:
+    """One person's 5–30 punches over some days around Shanghai, with ties and odd facts."""
     n = draw(st.integers(5, 30))
     out = []
     for i in range(n):
-        t = _BASE + timedelta(minutes=5 * draw(st.integers(0, 3 * 24 * 12)))
+        t = _BASE + timedelta(minutes=5 * draw(st.integers(0, days * 24 * 12)))
         lat = round(OFFICE[0] + draw(st.floats(-0.3, 0.3)), 6)
         lon = round(OFFICE[1] + draw(st.floats(-0.3, 0.3)), 6)
         day = t.astimezone(SH).replace(hour=0, minute=0)
@@ -1038,3 +1040,42 @@ def test_recomputing_only_from_the_late_punch_on_is_enough(
             state, _ = step(state, q, _policy_of(q), SH)
         stored.update(assess(known[cut:], _policy_of, SH, start=state))
     assert stored == _in_order(track)
+
+
+@settings(max_examples=60, deadline=None)
+@given(tracks(days=7))
+def test_a_window_of_memory_judges_like_the_whole_history(track: list[PunchFacts]) -> None:
+    """No detector looks back further than MEMORY: a fold started that far back is enough."""
+    whole = _in_order(track)
+    for p in track:
+        since = [q for q in track if q.trusted_time >= p.trusted_time - MEMORY]
+        assert assess(since, _policy_of, SH)[p.id] == whole[p.id]
+
+
+@settings(max_examples=60, deadline=None)
+@given(tracks(days=7))
+def test_carrying_the_stored_memory_judges_like_folding_the_facts(
+    track: list[PunchFacts],
+) -> None:
+    """What the chain head keeps of earlier punches (a few fields each) is all the rules read."""
+    ordered = sorted(track, key=lambda p: (p.trusted_time, p.id))
+    state, got = PersonState(), {}
+    for seq, p in enumerate(ordered):
+        state, got[p.id] = step(state, p, _policy_of(p), SH)
+        kept = json.loads(
+            json.dumps(memory.dump(state, seq=seq, tz=SH.key, upto=(p.trusted_time, p.id)))
+        )
+        loaded = memory.load(kept, user_id=p.user_id, seq=seq, tz=SH.key)
+        assert loaded is not None and loaded[1] == (p.trusted_time, p.id)
+        state = loaded[0]
+    assert got == _in_order(track)
+
+
+def test_a_stale_memory_is_not_used() -> None:
+    state, _ = step(PersonState(), punch("in", at="09:00"), resolve(), SH)
+    kept = memory.dump(state, seq=3, tz=SH.key, upto=(local("09:00"), "in"))
+    assert memory.load(kept, user_id="u-li-lei", seq=3, tz=SH.key) is not None
+    assert memory.load(kept, user_id="u-li-lei", seq=4, tz=SH.key) is None  # the chain moved on
+    assert memory.load(kept, user_id="u-li-lei", seq=3, tz="Asia/Urumqi") is None  # other days
+    assert memory.load({**kept, "v": 0}, user_id="u-li-lei", seq=3, tz=SH.key) is None
+    assert memory.load(None, user_id="u-li-lei", seq=0, tz=SH.key) is None

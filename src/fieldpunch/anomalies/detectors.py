@@ -31,6 +31,10 @@ from fieldpunch.anomalies.facts import Finding, PunchFacts
 from fieldpunch.anomalies.policy import Policy
 from fieldpunch.geo.distance import haversine_m
 
+# The furthest back any detector looks: state older than this never changes a finding, so a
+# fold started this long before a punch judges it exactly as a fold over the whole history does
+# (the service relies on it: it either re-folds a window or carries the state forward).
+MEMORY = timedelta(days=2)
 # A clock_out may close a clock_in from the previous local day this long before (night shifts).
 OVERNIGHT_SHIFT = timedelta(hours=16)
 # An unclosed visit_in older than this is abandoned: it pairs with no visit_out and blocks nothing.
@@ -39,6 +43,7 @@ MAX_OPEN_VISIT = timedelta(hours=24)
 # closer ones are ordinary early arrivals and overtime.
 FAR_OUTSIDE_SHIFT = timedelta(hours=4)
 _OVERNIGHT_S = OVERNIGHT_SHIFT.total_seconds()
+_MEMORY_S = MEMORY.total_seconds()
 _MAX_OPEN_S = MAX_OPEN_VISIT.total_seconds()
 
 VISIT_KINDS = frozenset({"visit_in", "visit_out"})
@@ -187,8 +192,8 @@ def impossible_speed(
         return state, []  # a correction's position was never measured: not a baseline either
     prev = state.previous
     new = PersonState(punch, state.last_of_kind, state.open_visits, state.clocked_in_day)
-    if prev is None or not _on(policy, rule):
-        return new, []
+    if prev is None or not _on(policy, rule) or punch.trusted_time - prev.trusted_time > MEMORY:
+        return new, []  # days apart, any straight-line trip is possible: no baseline
     distance = haversine_m(prev.lat, prev.lon, punch.lat, punch.lon)
     allowance = prev.accuracy_m + punch.accuracy_m
     beyond = distance - allowance
@@ -496,7 +501,12 @@ def sequence(
     kind = punch.kind
     if kind in ("clock_in", "clock_out"):
         day = t.astimezone(tz).date()
-        opened = state.clocked_in_day
+        opened = state.clocked_in_day  # the day of the last clock_in, while not clocked out
+        last_in = state.last_of_kind.get("clock_in")
+        if opened is not None and (
+            last_in is None or _seconds(t, last_in.trusted_time) > _MEMORY_S
+        ):
+            opened = None  # forgotten beyond MEMORY, like everything else
         if kind == "clock_in":
             new = PersonState(state.previous, state.last_of_kind, state.open_visits, day)
             if not on or opened != day or _repeat_of(state, punch, policy) is not None:
@@ -628,6 +638,16 @@ def assess(
     Sorting by (trusted time, id) before folding makes the result independent of arrival order,
     so recomputing a window whenever a late offline batch lands gives what in-order arrival would.
     """
+    return fold(punches, policy_of, tz, start)[0]
+
+
+def fold(
+    punches: Iterable[PunchFacts],
+    policy_of: Callable[[PunchFacts], Policy],
+    tz: ZoneInfo,
+    start: PersonState | None = None,
+) -> tuple[dict[str, list[Finding]], PersonState]:
+    """`assess`, and the state after the last punch (to carry forward to the next one)."""
     ordered = sorted(punches, key=_order)
     if len({p.id for p in ordered}) != len(ordered):
         raise ValueError("punch ids must be unique")
@@ -637,4 +657,4 @@ def assess(
     out: dict[str, list[Finding]] = {}
     for punch in ordered:
         state, out[punch.id] = step(state, punch, policy_of(punch), tz)
-    return out
+    return out, state

@@ -15,11 +15,11 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, cast, literal, null, select, tuple_, union_all
+from sqlalchemy import bindparam, cast, func, literal, null, select, tuple_, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fieldpunch.anomalies.detectors import assess
-from fieldpunch.anomalies.facts import PunchFacts
+from fieldpunch.anomalies.detectors import MEMORY, PersonState, fold
+from fieldpunch.anomalies.facts import Finding, PunchFacts
 from fieldpunch.anomalies.policy import Policy
 from fieldpunch.db.base import table_of
 from fieldpunch.geo.geofence_index import GeofenceIndex
@@ -27,8 +27,9 @@ from fieldpunch.punches.models import Punch
 from fieldpunch.punches.pipeline import Verdict
 from fieldpunch.punches.schemas import PunchKind
 
-# Context loaded before the earliest new punch, and how far after it findings may change.
-CONTEXT = timedelta(days=2)
+# Context loaded before the earliest new punch, and how far after it findings may change: no
+# detector remembers longer (detectors.MEMORY).
+CONTEXT = MEMORY
 # Where "outside the geofence" is measured against the nearest office when none matched.
 NEAREST_PLACE_M = 50_000.0
 
@@ -168,9 +169,21 @@ async def cross_facts(
     _fill(rows, user_id, others, repeats)
 
 
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The person's stored punches around new ones, oldest first.
+
+    `complete`: it holds every stored punch from its start on (none later, none cut by the
+    limit), so the fold's final state is the state after the person's latest punch.
+    """
+
+    punches: list[Stored]
+    complete: bool
+
+
 async def context(
     session: AsyncSession, org_id: str, user_id: str, rows: Sequence[dict[str, Any]], policy: Policy
-) -> list[Stored]:
+) -> Window:
     """Cross-person facts filled into `rows`, and the person's window around them.
 
     One statement when all three reads are needed (the usual case), else one per read.
@@ -185,16 +198,23 @@ async def context(
     others: dict[str, set[str]] = {}
     repeats: dict[tuple[float, float], list[tuple[str, datetime]]] = {}
     stored: list[Stored] = []
+    latest: datetime | None = None
     for r in await session.execute(_ALL, params):
         if r.part == "window":
             stored.append(Stored(*r[1:]))
+        elif r.part == "latest":
+            latest = r.trusted_time
         elif r.part == "device":
             others.setdefault(str(r.device_id), set()).add(r.user_id)
         else:
             repeats.setdefault((r.raw_lat, r.raw_lon), []).append((r.user_id, r.trusted_time))
     _fill(rows, user_id, others, repeats)
     stored.sort(key=lambda p: (p.trusted_time, p.id))  # as `window` gives them: oldest first
-    return stored
+    return Window(stored, _complete(stored, latest, end))
+
+
+def _complete(stored: list[Stored], latest: datetime | None, end: datetime) -> bool:
+    return len(stored) < WINDOW_LIMIT and (latest is None or latest <= end)
 
 
 def any_rule_on(policy: Policy) -> bool:
@@ -298,15 +318,28 @@ _WINDOW = (
 )
 
 
+_w = _WINDOW.subquery()
+# The person's latest trusted time, wherever it is: is there anything after the window?
+_LATEST = select(func.max(_p.c.trusted_time).label("trusted_time")).where(
+    _p.c.org_id == bindparam("org_id"), _p.c.user_id == bindparam("user_id")
+)
+_l = _LATEST.subquery()
+
+
 async def window(
     session: AsyncSession, org_id: str, user_id: str, start: datetime, end: datetime
-) -> list[Stored]:
+) -> Window:
     """The person's latest stored punches in [start, end] (trusted time), oldest first."""
     params = {"org_id": org_id, "user_id": user_id, "start": start, "end": end}
-    return [Stored(*row) for row in reversed((await session.execute(_WINDOW, params)).all())]
-
-
-_w = _WINDOW.subquery()
+    stored: list[Stored] = []
+    latest: datetime | None = None
+    for r in await session.execute(_WINDOW_AND_LATEST, params):
+        if r.part == "window":
+            stored.append(Stored(*r[1:]))
+        else:
+            latest = r.trusted_time
+    stored.sort(key=lambda p: (p.trusted_time, p.id))
+    return Window(stored, _complete(stored, latest, end))
 
 
 def _padded(part: str, given: dict[str, Any]) -> Any:
@@ -320,9 +353,13 @@ def _padded(part: str, given: dict[str, Any]) -> Any:
     )
 
 
+_WINDOW_PART = select(literal("window").label("part"), *[_w.c[f] for f in Stored.__slots__])  # type: ignore[attr-defined]
+_LATEST_PART = _padded("latest", {"trusted_time": _l.c.trusted_time})
+_WINDOW_AND_LATEST = union_all(_WINDOW_PART, _LATEST_PART)
 # The window and both cross-person reads in one round trip, rows tagged by `part`.
 _ALL = union_all(
-    select(literal("window").label("part"), *[_w.c[f] for f in Stored.__slots__]),  # type: ignore[attr-defined]
+    _WINDOW_PART,
+    _LATEST_PART,
     _padded("device", {"device_id": _shared.c.device_id, "user_id": _shared.c.user_id}),
     _padded(
         "coords",
@@ -336,26 +373,54 @@ _ALL = union_all(
 )
 
 
+Order = tuple[datetime, str]  # (trusted time, id): the detectors' order
+
+
 @dataclass(frozen=True, slots=True)
 class Assessment:
     new: dict[str, list[dict[str, Any]]]  # new punch id → detector findings
     changed: dict[str, list[dict[str, Any]]]  # stored punch id → its new detector findings
+    # The state after the person's latest punch and that punch's order, when known.
+    state: PersonState | None = None
+    upto: Order | None = None
+
+
+def _dump(found: list[Finding]) -> list[dict[str, Any]]:
+    return [
+        {"rule": f.rule, "severity": f.severity, "detail": f.detail, "evidence": f.evidence}
+        for f in found
+    ]
+
+
+def follows(upto: Order, new_rows: Sequence[dict[str, Any]]) -> bool:
+    """Whether every new punch sorts after `upto` (else it is a late arrival)."""
+    return min((r["trusted_time"], r["id"]) for r in new_rows) > upto
+
+
+def carry(
+    state: PersonState, new_rows: Sequence[dict[str, Any]], policy: Policy, tz: ZoneInfo
+) -> Assessment:
+    """One step per new punch from the state after the person's latest punch (see `follows`).
+
+    No stored punch comes after them, so no stored finding can change.
+    """
+    facts = [facts_of(r) for r in new_rows]
+    findings, end = fold(facts, lambda _: policy, tz, start=state)
+    last = max((f.trusted_time, f.id) for f in facts)
+    return Assessment({pid: _dump(found) for pid, found in findings.items()}, {}, end, last)
 
 
 def run(
-    stored: Iterable[Stored], new_rows: Sequence[dict[str, Any]], policy: Policy, tz: ZoneInfo
+    window: Window, new_rows: Sequence[dict[str, Any]], policy: Policy, tz: ZoneInfo
 ) -> Assessment:
-    stored = list(stored)
+    stored = window.punches
     new_ids = {r["id"] for r in new_rows}
     facts = [facts_of(p) for p in stored] + [facts_of(r) for r in new_rows]
-    findings = assess(facts, lambda _: policy, tz)
+    findings, end = fold(facts, lambda _: policy, tz)
     earliest = min(r["trusted_time"] for r in new_rows)
 
     def dump(pid: str) -> list[dict[str, Any]]:
-        return [
-            {"rule": f.rule, "severity": f.severity, "detail": f.detail, "evidence": f.evidence}
-            for f in findings.get(pid, [])
-        ]
+        return _dump(findings.get(pid, []))
 
     changed: dict[str, list[dict[str, Any]]] = {}
     for p in stored:
@@ -367,7 +432,10 @@ def run(
         before = [a for a in p.anomalies if a["rule"] not in trusted]
         if _rules(now) != _rules(before):
             changed[p.id] = now
-    return Assessment({pid: dump(pid) for pid in new_ids}, changed)
+    if not window.complete:
+        return Assessment({pid: dump(pid) for pid in new_ids}, changed)
+    last = max((f.trusted_time, f.id) for f in facts)
+    return Assessment({pid: dump(pid) for pid in new_ids}, changed, end, last)
 
 
 def _rules(findings: Iterable[dict[str, Any]]) -> list[str]:

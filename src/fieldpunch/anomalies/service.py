@@ -139,7 +139,8 @@ async def resolve(
     status = "approved" if decision == "approve" else "rejected"
     # Lock each person's chain in a fixed order, so two bulk reviews cannot deadlock.
     for user_id in sorted({a.user_id for a in rows}):
-        seq, head = await lock_head(session, p.org_id, user_id)
+        locked = await lock_head(session, p.org_id, user_id)
+        seq, head = locked.seq, locked.hash  # the detectors' memory goes stale: seq moves on
         owner = Owner(p.org_id, user_id, None)
         entries = []
         for a in (x for x in rows if x.user_id == user_id):

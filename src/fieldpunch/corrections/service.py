@@ -221,7 +221,7 @@ async def _punch_for(session: AsyncSession, c: Correction, approver: str, now: d
             f"reject the request, or give the {what} a location first"
         )
     org = await org_view(session, c.org_id)
-    seq, head = await lock_head(session, c.org_id, c.user_id)
+    head = await lock_head(session, c.org_id, c.user_id)
     claim = {"correction_id": c.id, "kind": c.kind, "at": c.at.isoformat(), "approved_by": approver}
     row: dict[str, Any] = {
         "id": new_id("pun"),
@@ -263,7 +263,5 @@ async def _punch_for(session: AsyncSession, c: Correction, approver: str, now: d
         },
         "names": {fence.id: fence.name},
     }
-    await commit_rows(
-        session, Owner(c.org_id, c.user_id, person.team_id), org, [row], seq, head, now
-    )
+    await commit_rows(session, Owner(c.org_id, c.user_id, person.team_id), org, [row], head, now)
     return str(row["id"])

@@ -73,6 +73,8 @@ class LedgerHead(Base):
     seq: Mapped[int] = mapped_column(Integer, default=0)
     hash: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column()
+    # The anomaly detectors' state after this person's latest punch (anomalies/memory.py).
+    detector_memory: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
 
 
 class LedgerEntry(Base):

@@ -76,8 +76,8 @@ class Plan:
             )
         head = (
             f"UPDATE ledger_heads SET seq = ${n + 1}::int4, hash = ${n + 2}::text, "  # noqa: S608
-            f"updated_at = ${n + 3}::timestamptz WHERE org_id = ${n + 4}::text "
-            f"AND user_id = ${n + 5}::text"
+            f"updated_at = ${n + 3}::timestamptz, detector_memory = ${n + 4}::jsonb "
+            f"WHERE org_id = ${n + 5}::text AND user_id = ${n + 6}::text"
         )
         return f"WITH {', '.join(parts)} {head}"
 
@@ -85,7 +85,7 @@ class Plan:
         self,
         session: AsyncSession,
         inserts: Sequence[tuple[Table, Sequence[dict[str, Any]]]],
-        head: tuple[int, str, datetime, str, str],
+        head: tuple[int, str, datetime, dict[str, Any] | None, str, str],
     ) -> None:
         shaped: list[tuple[Table, tuple[str, ...]]] = []
         params: list[Any] = []
@@ -97,8 +97,9 @@ class Plan:
             for c in cols:
                 is_json = _pg_type(table.c[c])[1]
                 params.append([_value(r[c], is_json) for r in rows])
-        seq, digest, at, org_id, user_id = head
-        params += [seq, digest, _value(at, False), org_id, user_id]
+        seq, digest, at, kept, org_id, user_id = head
+        params += [seq, digest, _value(at, False), None if kept is None else json.dumps(kept)]
+        params += [org_id, user_id]
         key = tuple(shaped)
         sql = self._sql.get(key)
         if sql is None:

@@ -22,7 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldpunch.alerts import hooks as alerts
-from fieldpunch.anomalies import engine, policies, review
+from fieldpunch.anomalies import engine, memory, policies, review
 from fieldpunch.anomalies.models import Anomaly
 from fieldpunch.anomalies.policy import Policy
 from fieldpunch.auth.principal import Principal
@@ -150,13 +150,23 @@ _SET_HEAD = (
     .where(_heads.c.org_id == bindparam("k_org_id"), _heads.c.user_id == bindparam("k_user_id"))
     .values(seq=bindparam("seq"), hash=bindparam("hash"), updated_at=bindparam("updated_at"))
 )
+_SET_HEAD_MEMORY = _SET_HEAD.values(detector_memory=bindparam("detector_memory"))
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    """A person's locked chain head, and the detectors' memory kept on it (or None)."""
+
+    seq: int
+    hash: str
+    memory: dict[str, Any] | None = None
 
 
 def _lock_head_stmt(dialect: str) -> Executable:
     ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(_heads)
     return ins.on_conflict_do_update(
         index_elements=["org_id", "user_id"], set_={"org_id": ins.excluded.org_id}
-    ).returning(_heads.c.seq, _heads.c.hash)
+    ).returning(_heads.c.seq, _heads.c.hash, _heads.c.detector_memory)
 
 
 _LOCK_HEAD = {d: _lock_head_stmt(d) for d in ("postgresql", "sqlite")}
@@ -226,7 +236,7 @@ async def _cells(session: AsyncSession, org_id: str, keys: set[CellKey]) -> dict
     return {(r.radio, r.mcc, r.mnc, r.lac, r.cid): CellView(r.lat, r.lon, r.range_m) for r in rows}
 
 
-async def lock_head(session: AsyncSession, org_id: str, user_id: str) -> tuple[int, str]:
+async def lock_head(session: AsyncSession, org_id: str, user_id: str) -> Head:
     """The person's chain head, row-locked until commit (one statement: upsert … RETURNING).
 
     ON CONFLICT DO UPDATE locks the existing row on PostgreSQL just like SELECT … FOR UPDATE;
@@ -241,7 +251,7 @@ async def lock_head(session: AsyncSession, org_id: str, user_id: str) -> tuple[i
     }
     stmt = _LOCK_HEAD[session.get_bind().dialect.name]
     row = (await session.execute(stmt, values)).one()
-    return int(row.seq), str(row.hash)
+    return Head(int(row.seq), str(row.hash), row.detector_memory)
 
 
 # PostgreSQL: the chain head's upsert (the lock) and the org and device reads in one round trip.
@@ -258,11 +268,11 @@ _h = (
     _h_ins.on_conflict_do_update(
         index_elements=["org_id", "user_id"], set_={"org_id": _h_ins.excluded.org_id}
     )
-    .returning(_heads.c.seq, _heads.c.hash)
+    .returning(_heads.c.seq, _heads.c.hash, _heads.c.detector_memory)
     .cte("head")
 )
 _HEAD_ORG_DEVICE = (
-    select(_h.c.seq, _h.c.hash, *_ORG_DEVICE_COLUMNS)
+    select(_h.c.seq, _h.c.hash, _h.c.detector_memory, *_ORG_DEVICE_COLUMNS)
     .select_from(_h.join(_orgs, true()).outerjoin(_devs, _THE_DEVICE))
     .where(_orgs.c.id == bindparam("org_id"))
 )
@@ -270,7 +280,7 @@ _HEAD_ORG_DEVICE = (
 
 async def _lock_head_with_org(
     session: AsyncSession, org_id: str, user_id: str, device_id: str | None
-) -> tuple[int, str, OrgView, dict[str, DeviceView]]:
+) -> tuple[Head, OrgView, dict[str, DeviceView]]:
     params = {
         "h_org_id": org_id,
         "h_user_id": user_id,
@@ -281,7 +291,7 @@ async def _lock_head_with_org(
     row = (await session.execute(_HEAD_ORG_DEVICE, params)).one()
     org = _view(row.settings, row.geo_version, row.timezone)
     devices = {} if row.device_id is None else {row.device_id: _device(row)}
-    return int(row.seq), str(row.hash), org, devices
+    return Head(int(row.seq), str(row.hash), row.detector_memory), org, devices
 
 
 def _iso(t: datetime) -> str:
@@ -417,12 +427,12 @@ async def _store(
         raise Forbidden("punches are made by a person")
     device_ids = {c.punch.device_id for _, c in claims if c.punch.device_id}
     if session.get_bind().dialect.name == "postgresql" and len(device_ids) <= 1:
-        seq, head, org, devices = await _lock_head_with_org(
+        head, org, devices = await _lock_head_with_org(
             session, p.org_id, p.user_id, next(iter(device_ids), None)
         )
     else:
         org, devices = await _org_and_devices(session, p.org_id, device_ids)
-        seq, head = await lock_head(session, p.org_id, p.user_id)
+        head = await lock_head(session, p.org_id, p.user_id)
     fences = await intake.fences.get(session, p.org_id, org.geo_version)
     # Idempotency, after the lock: a concurrent copy of the same punch has committed by now.
     client_ids = {c.punch.client_id for _, c in claims}
@@ -484,7 +494,7 @@ async def _store(
         fresh[cid] = row
     if rows:
         outs = await commit_rows(
-            session, Owner(p.org_id, p.user_id, p.team_id), org, rows, seq, head, received_at
+            session, Owner(p.org_id, p.user_id, p.team_id), org, rows, head, received_at
         )
         for row, out in zip(rows, outs, strict=True):
             results[slot[row["id"]]] = BatchItemOut(index=slot[row["id"]], status=201, punch=out)
@@ -507,17 +517,13 @@ async def commit_rows(
     owner: Owner,
     org: OrgView,
     rows: list[dict[str, Any]],
-    seq: int,
-    head: str,
+    locked: Head,
     received_at: datetime,
 ) -> list[PunchOut]:
     """Detectors, ledger, store, anomalies and outbox for new rows of one person (head locked)."""
-    # Detectors over the person's window, in trusted-time order (arrival order is irrelevant).
     policy = (await policies.load(session, owner.org_id)).for_person(owner.user_id, owner.team_id)
-    context: list[engine.Stored] = []
-    if engine.any_rule_on(policy):  # an org that turned detection off pays nothing for it
-        context = await engine.context(session, owner.org_id, owner.user_id, rows, policy)
-    assessment = engine.run(context, rows, policy, org.tz)
+    assessment, context = await _assess(session, owner, org, rows, locked, policy)
+    seq, head = locked.seq, locked.hash
     entries: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
     outs: list[PunchOut] = []
@@ -551,6 +557,9 @@ async def commit_rows(
     seq, head = await _reassess(
         session, owner, context, assessment, policy, seq, head, received_at, entries, events
     )
+    kept = None
+    if assessment.state is not None and assessment.upto is not None:
+        kept = memory.dump(assessment.state, seq=seq, tz=org.tz.key, upto=assessment.upto)
     opened = [(r["id"], r["user_id"], r["trusted_time"], r["anomalies"]) for r in rows]
     if session.get_bind().dialect.name == "postgresql":
         # Everything below in one statement (punches/onestatement.py).
@@ -563,15 +572,49 @@ async def commit_rows(
             (_outbox, events),
         ]
         await onestatement.PLAN.write(
-            session, inserts, (seq, head, received_at, owner.org_id, owner.user_id)
+            session, inserts, (seq, head, received_at, kept, owner.org_id, owner.user_id)
         )
         await alerts.anomalies_opened(session, owner.org_id, anomalies, received_at)
         return outs
     await session.execute(_INSERT_ENTRIES, entries)
-    await set_head(session, owner.org_id, owner.user_id, seq, head, received_at)
+    await session.execute(
+        _SET_HEAD_MEMORY,
+        {
+            "k_org_id": owner.org_id,
+            "k_user_id": owner.user_id,
+            "seq": seq,
+            "hash": head,
+            "updated_at": received_at,
+            "detector_memory": kept,
+        },
+    )
     events += await review.open_anomalies(session, owner.org_id, opened, received_at)
     await add_events(session, events)
     return outs
+
+
+async def _assess(
+    session: AsyncSession,
+    owner: Owner,
+    org: OrgView,
+    rows: list[dict[str, Any]],
+    locked: Head,
+    policy: Policy,
+) -> tuple[engine.Assessment, list[engine.Stored]]:
+    """The detectors' findings for new rows, and the stored punches they were judged with.
+
+    In trusted-time order, whatever the arrival order. New punches that follow everything the
+    person has punched (the usual case) take one step each from the memory on the chain head;
+    a late arrival, or no usable memory, re-folds the person's window around them.
+    """
+    if not engine.any_rule_on(policy):  # an org that turned detection off pays nothing for it
+        return engine.run(engine.Window([], complete=False), rows, policy, org.tz), []
+    remembered = memory.load(locked.memory, user_id=owner.user_id, seq=locked.seq, tz=org.tz.key)
+    if remembered is not None and engine.follows(remembered[1], rows):
+        await engine.cross_facts(session, owner.org_id, owner.user_id, rows, policy)
+        return engine.carry(remembered[0], rows, policy, org.tz), []
+    window = await engine.context(session, owner.org_id, owner.user_id, rows, policy)
+    return engine.run(window, rows, policy, org.tz), window.punches
 
 
 async def set_head(

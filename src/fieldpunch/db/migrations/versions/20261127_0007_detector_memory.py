@@ -1,0 +1,34 @@
+"""ledger_heads.detector_memory: the detectors' state after the person's latest punch
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-11-27 09:10:00.000000
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+revision: str = "0007"
+down_revision: str | None = "0006"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    # Nullable, no default: existing heads have no memory and fall back to re-reading the window.
+    with op.batch_alter_table("ledger_heads") as batch:
+        batch.add_column(
+            sa.Column(
+                "detector_memory",
+                sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+                nullable=True,
+            )
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("ledger_heads") as batch:
+        batch.drop_column("detector_memory")
