@@ -150,12 +150,17 @@ async def test_cross_person_facts_through_the_database(org: OrgKit) -> None:
     owner, private, device_id = await _staff_with_device(org)
     colleague = await org.person("staff")
     spot = (31.2397123, 121.4998456)  # seven decimals: a real fix never repeats exactly
+    # The owner's first punch: their next is judged from the memory on their chain head, with
+    # the cross-person reads in the idempotency check's round trip.
+    await owner.ok("post", "/punches", 201, json=sign(private, punch(kind="clock_out"), device_id))
     buddy = await colleague.ok("post", "/punches", 201, json=sign(private, punch(*spot), device_id))
     assert "foreign_device" in {a["rule"] for a in buddy["anomalies"]}
-    mine = await owner.ok("post", "/punches", 201, json=sign(private, punch(*spot), device_id))
+    body = sign(private, punch(*spot), device_id)
+    mine = await owner.ok("post", "/punches", 201, json=body)
     found = {a["rule"]: a["evidence"] for a in mine["anomalies"]}
     assert found["shared_device"]["other_user_ids"] == [colleague.user_id]
     assert found["too_perfect"]["identical_elsewhere"] == 1
+    assert (await owner.ok("post", "/punches", 200, json=body))["id"] == mine["id"]  # replay
     # Only one of the two rules on: each query alone gives the same facts.
     for off, on in (("too_perfect", "shared_device"), ("shared_device", "too_perfect")):
         await org.admin.ok("put", "/policy", json={"rules": {off: {"enabled": False}}})

@@ -84,8 +84,9 @@ _SAME_COORDS = (
     .limit(10_000)
 )
 # Both in one round trip when both rules need them (the usual case): rows tagged by `part`.
+# The intake adds its idempotency read to the same round trip (`CROSS_PARTS`, `take_cross`).
 _shared, _same = _SHARED_DEVICE.subquery(), _SAME_COORDS.subquery()
-_BOTH = union_all(
+CROSS_PARTS = (
     select(
         literal("device").label("part"),
         _shared.c.device_id,
@@ -103,9 +104,10 @@ _BOTH = union_all(
         _same.c.trusted_time,
     ),
 )
+_BOTH = union_all(*CROSS_PARTS)
 
 
-def _cross_params(
+def cross_params(
     org_id: str, user_id: str, rows: Sequence[dict[str, Any]], policy: Policy
 ) -> dict[str, Any]:
     """Parameters of the cross-person reads the policy needs (`devices`, `coords` or both)."""
@@ -142,6 +144,22 @@ def _fill(
         )
 
 
+def take_cross(rows: Sequence[dict[str, Any]], user_id: str, result: Iterable[Any]) -> list[Any]:
+    """Fill the cross-person facts of `rows` from a read of CROSS_PARTS and more; the rest."""
+    others: dict[str, set[str]] = {}
+    repeats: dict[tuple[float, float], list[tuple[str, datetime]]] = {}
+    rest = []
+    for r in result:
+        if r.part == "device":
+            others.setdefault(str(r.device_id), set()).add(r.user_id)
+        elif r.part == "coords":
+            repeats.setdefault((r.raw_lat, r.raw_lon), []).append((r.user_id, r.trusted_time))
+        else:
+            rest.append(r)
+    _fill(rows, user_id, others, repeats)
+    return rest
+
+
 async def cross_facts(
     session: AsyncSession, org_id: str, user_id: str, rows: Sequence[dict[str, Any]], policy: Policy
 ) -> None:
@@ -151,16 +169,13 @@ async def cross_facts(
     """
     if not rows:
         return
-    params = _cross_params(org_id, user_id, rows, policy)
+    params = cross_params(org_id, user_id, rows, policy)
+    if "devices" in params and "coords" in params:
+        take_cross(rows, user_id, await session.execute(_BOTH, params))
+        return
     others: dict[str, set[str]] = {}
     repeats: dict[tuple[float, float], list[tuple[str, datetime]]] = {}
-    if "devices" in params and "coords" in params:
-        for r in await session.execute(_BOTH, params):
-            if r.part == "device":
-                others.setdefault(str(r.device_id), set()).add(r.user_id)
-            else:
-                repeats.setdefault((r.raw_lat, r.raw_lon), []).append((r.user_id, r.trusted_time))
-    elif "devices" in params:
+    if "devices" in params:
         for device_id, other in await session.execute(_SHARED_DEVICE, params):
             others.setdefault(str(device_id), set()).add(other)
     elif "coords" in params:
@@ -190,25 +205,18 @@ async def context(
     """
     times = [r["trusted_time"] for r in rows]
     start, end = min(times) - CONTEXT, max(times) + CONTEXT
-    params = _cross_params(org_id, user_id, rows, policy)
+    params = cross_params(org_id, user_id, rows, policy)
     if "devices" not in params or "coords" not in params:
         await cross_facts(session, org_id, user_id, rows, policy)
         return await window(session, org_id, user_id, start, end)
     params.update(start=start, end=end)  # user_id: the same person in every part
-    others: dict[str, set[str]] = {}
-    repeats: dict[tuple[float, float], list[tuple[str, datetime]]] = {}
     stored: list[Stored] = []
     latest: datetime | None = None
-    for r in await session.execute(_ALL, params):
+    for r in take_cross(rows, user_id, await session.execute(_ALL, params)):
         if r.part == "window":
             stored.append(Stored(*r[1:]))
-        elif r.part == "latest":
-            latest = r.trusted_time
-        elif r.part == "device":
-            others.setdefault(str(r.device_id), set()).add(r.user_id)
         else:
-            repeats.setdefault((r.raw_lat, r.raw_lon), []).append((r.user_id, r.trusted_time))
-    _fill(rows, user_id, others, repeats)
+            latest = r.trusted_time
     stored.sort(key=lambda p: (p.trusted_time, p.id))  # as `window` gives them: oldest first
     return Window(stored, _complete(stored, latest, end))
 

@@ -16,7 +16,20 @@ from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.asymmetric import ec
 from pydantic import ValidationError
-from sqlalchemy import Executable, and_, bindparam, insert, select, true, tuple_, update
+from sqlalchemy import (
+    Executable,
+    and_,
+    bindparam,
+    cast,
+    insert,
+    literal,
+    null,
+    select,
+    true,
+    tuple_,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -132,6 +145,19 @@ _SEEN_ONE = select(_punches.c.id, _punches.c.client_id).where(
 _SEEN = select(_punches.c.id, _punches.c.client_id).where(
     _punches.c.org_id == bindparam("org_id"),
     _punches.c.client_id.in_(bindparam("client_ids", expanding=True)),
+)
+_seen_q = _SEEN.subquery()
+# The idempotency read and the detectors' cross-person reads in one round trip (after the
+# lock): the stored punch's id and client_id ride in the cross parts' first two columns.
+_SEEN_AND_CROSS = union_all(
+    select(
+        literal("seen").label("part"),
+        _seen_q.c.id.label("device_id"),
+        _seen_q.c.client_id.label("user_id"),
+        *(cast(null(), _punches.c[c].type).label(c) for c in ("raw_lat", "raw_lon")),
+        cast(null(), _punches.c.trusted_time.type).label("trusted_time"),
+    ),
+    *engine.CROSS_PARTS,
 )
 _INSERT_PUNCHES = insert(_punches)
 _REASSESSED = (
@@ -434,23 +460,46 @@ async def _store(
         org, devices = await _org_and_devices(session, p.org_id, device_ids)
         head = await lock_head(session, p.org_id, p.user_id)
     fences = await intake.fences.get(session, p.org_id, org.geo_version)
-    # Idempotency, after the lock: a concurrent copy of the same punch has committed by now.
-    client_ids = {c.punch.client_id for _, c in claims}
-    if len(client_ids) == 1:
-        (client_id,) = client_ids
-        params: dict[str, Any] = {"org_id": p.org_id, "client_id": client_id}
-        seen = (await session.execute(_SEEN_ONE, params)).all()
-    else:
-        params = {"org_id": p.org_id, "client_ids": list(client_ids)}
-        seen = (await session.execute(_SEEN, params)).all()
-    stored: dict[str, Punch] = {}
-    if seen:  # replays are rare: load whole rows only then
-        found = await session.execute(select(Punch).where(Punch.id.in_([r.id for r in seen])))
-        stored = {row.client_id: row for row in found.scalars()}
     cells = await _cells(
         session, p.org_id, {pipeline.cell_key(x) for _, c in claims for x in c.punch.cells}
     )
-    # 1. Judge each new claim on its own (trust, location, time, place).
+
+    def judge(claim: Claim) -> dict[str, Any]:
+        """Trust, location, time and place of one claim, on its own."""
+        assert p.user_id is not None
+        v = pipeline.judge(
+            claim,
+            user_id=p.user_id,
+            received_at=received_at,
+            secret=intake.secret,
+            org_id=p.org_id,
+            device=devices.get(claim.punch.device_id or ""),
+            require_signed=org.require_signed,
+            index=fences.index,
+            bssid_places=fences.bssid_places,
+            cells=cells,
+        )
+        row = _row(p.org_id, v, fences)
+        row["facts"] = engine.static_facts(v, fences.index, fences.bssids_by_place)
+        return row
+
+    # 1. Judge the first claim of each client_id.
+    judged: dict[str, tuple[int, dict[str, Any]]] = {}
+    for i, claim in claims:
+        if claim.punch.client_id not in judged:
+            judged[claim.punch.client_id] = (i, judge(claim))
+    # 2. Idempotency, after the lock: a concurrent copy of the same punch has committed by now.
+    # With the detectors' cross-person reads in the same round trip when they will be needed.
+    owner = Owner(p.org_id, p.user_id, p.team_id)
+    policy = await _policy(session, owner)
+    candidates = [row for _, row in judged.values()]
+    crossing = _carries(owner, org, head, policy, candidates)
+    seen, crossing = await _seen(session, owner, policy, list(judged), candidates, crossing)
+    stored: dict[str, Punch] = {}
+    if seen:  # replays are rare: load whole rows only then
+        found = await session.execute(select(Punch).where(Punch.id.in_(seen)))
+        stored = {row.client_id: row for row in found.scalars()}
+    # 3. Answer replays and unknown customers; the rest are new.
     rows: list[dict[str, Any]] = []
     slot: dict[str, int] = {}
     fresh: dict[str, dict[str, Any]] = {}
@@ -475,26 +524,17 @@ async def _store(
                 ),
             )
             continue
-        v = pipeline.judge(
-            claim,
-            user_id=p.user_id,
-            received_at=received_at,
-            secret=intake.secret,
-            org_id=p.org_id,
-            device=devices.get(claim.punch.device_id or ""),
-            require_signed=org.require_signed,
-            index=fences.index,
-            bssid_places=fences.bssid_places,
-            cells=cells,
-        )
-        row = _row(p.org_id, v, fences)
-        row["facts"] = engine.static_facts(v, fences.index, fences.bssids_by_place)
+        first, row = judged[cid]
+        if first != i:  # its first copy was refused (no such customer): judge this one
+            row = judge(claim)
         rows.append(row)
         slot[row["id"]] = i
         fresh[cid] = row
     if rows:
+        # The cross-person reads were bounded by the candidates: exact only if these are they.
+        crossed = crossing and [r["id"] for r in rows] == [r["id"] for r in candidates]
         outs = await commit_rows(
-            session, Owner(p.org_id, p.user_id, p.team_id), org, rows, head, received_at
+            session, owner, org, rows, head, received_at, policy=policy, crossed=crossed
         )
         for row, out in zip(rows, outs, strict=True):
             results[slot[row["id"]]] = BatchItemOut(index=slot[row["id"]], status=201, punch=out)
@@ -512,6 +552,46 @@ class Owner:
     team_id: str | None
 
 
+async def _policy(session: AsyncSession, owner: Owner) -> Policy:
+    return (await policies.load(session, owner.org_id)).for_person(owner.user_id, owner.team_id)
+
+
+def _carries(
+    owner: Owner, org: OrgView, locked: Head, policy: Policy, rows: list[dict[str, Any]]
+) -> bool:
+    """Whether the detectors will step from the memory on the chain head (see `_assess`)."""
+    if not rows or not engine.any_rule_on(policy):
+        return False
+    remembered = memory.load(locked.memory, user_id=owner.user_id, seq=locked.seq, tz=org.tz.key)
+    return remembered is not None and engine.follows(remembered[1], rows)
+
+
+async def _seen(
+    session: AsyncSession,
+    owner: Owner,
+    policy: Policy,
+    client_ids: list[str],
+    rows: list[dict[str, Any]],
+    crossing: bool,
+) -> tuple[list[str], bool]:
+    """Ids of stored punches with these client_ids, and whether `rows` got their cross facts.
+
+    When the detectors will step from the memory and need both cross-person reads (the usual
+    case), those share this round trip.
+    """
+    if crossing:
+        params = engine.cross_params(owner.org_id, owner.user_id, rows, policy)
+        if "devices" in params and "coords" in params:
+            params["client_ids"] = client_ids
+            result = await session.execute(_SEEN_AND_CROSS, params)
+            return [r.device_id for r in engine.take_cross(rows, owner.user_id, result)], True
+    if len(client_ids) == 1:
+        one = {"org_id": owner.org_id, "client_id": client_ids[0]}
+        return [r.id for r in await session.execute(_SEEN_ONE, one)], False
+    many = {"org_id": owner.org_id, "client_ids": client_ids}
+    return [r.id for r in await session.execute(_SEEN, many)], False
+
+
 async def commit_rows(
     session: AsyncSession,
     owner: Owner,
@@ -519,10 +599,16 @@ async def commit_rows(
     rows: list[dict[str, Any]],
     locked: Head,
     received_at: datetime,
+    *,
+    policy: Policy | None = None,
+    crossed: bool = False,
 ) -> list[PunchOut]:
-    """Detectors, ledger, store, anomalies and outbox for new rows of one person (head locked)."""
-    policy = (await policies.load(session, owner.org_id)).for_person(owner.user_id, owner.team_id)
-    assessment, context = await _assess(session, owner, org, rows, locked, policy)
+    """Detectors, ledger, store, anomalies and outbox for new rows of one person (head locked).
+
+    `crossed`: the rows' cross-person facts were read already, bounded by these very rows.
+    """
+    policy = policy or await _policy(session, owner)
+    assessment, context = await _assess(session, owner, org, rows, locked, policy, crossed)
     seq, head = locked.seq, locked.hash
     entries: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
@@ -600,6 +686,7 @@ async def _assess(
     rows: list[dict[str, Any]],
     locked: Head,
     policy: Policy,
+    crossed: bool,
 ) -> tuple[engine.Assessment, list[engine.Stored]]:
     """The detectors' findings for new rows, and the stored punches they were judged with.
 
@@ -611,7 +698,8 @@ async def _assess(
         return engine.run(engine.Window([], complete=False), rows, policy, org.tz), []
     remembered = memory.load(locked.memory, user_id=owner.user_id, seq=locked.seq, tz=org.tz.key)
     if remembered is not None and engine.follows(remembered[1], rows):
-        await engine.cross_facts(session, owner.org_id, owner.user_id, rows, policy)
+        if not crossed:
+            await engine.cross_facts(session, owner.org_id, owner.user_id, rows, policy)
         return engine.carry(remembered[0], rows, policy, org.tz), []
     window = await engine.context(session, owner.org_id, owner.user_id, rows, policy)
     return engine.run(window, rows, policy, org.tz), window.punches
