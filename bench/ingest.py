@@ -106,6 +106,7 @@ class Options:
     pg_user: str
     pg_admin_db: str
     detectors_off_run: bool = True
+    duplicate_window_min: int = 0
 
 
 def parse_args(argv: list[str]) -> Options:
@@ -148,6 +149,14 @@ def parse_args(argv: list[str]) -> Options:
         default=True,
         help="also measure single punches with every anomaly rule off (the detectors' cost)",
     )
+    p.add_argument(
+        "--duplicate-window-min",
+        type=int,
+        default=0,
+        help="the org policy's duplicate window while measuring (default 0: the benchmark "
+        "packs a person's day into seconds, so the default 5 minutes would make every punch "
+        "a `duplicate` finding; the rule still runs on every punch)",
+    )
     p.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds before each server")
     p.add_argument("--profile", type=Path, help="py-spy each server into this folder")
     p.add_argument("--json", type=Path, dest="json_out", help="also write the summary here")
@@ -183,6 +192,7 @@ def parse_args(argv: list[str]) -> Options:
         batch_connections=a.batch_connections,
         warmup_s=a.warmup,
         detectors_off_run=a.detectors_off_run,
+        duplicate_window_min=a.duplicate_window_min,
         profile=a.profile,
         json_out=a.json_out,
         log_dir=a.log_dir,
@@ -210,23 +220,37 @@ def analyze(db_url: str) -> None:
     plan until statistics change. Measured on that, the figures describe a state production
     never stays in for long; so each phase starts from analysed tables.
     """
+    sql(db_url, "ANALYZE")
+
+
+def sql(db_url: str, statement: str) -> list[tuple[Any, ...]]:
+    """One statement on the benchmark's database, outside the server; its rows."""
     if db_url.startswith("sqlite"):
         import sqlite3
 
         with contextlib.closing(sqlite3.connect(db_url.split("///", 1)[1])) as conn:
-            conn.execute("ANALYZE")
-        return
+            return list(conn.execute(statement).fetchall())
 
-    async def run() -> None:
+    async def run() -> list[tuple[Any, ...]]:
         import asyncpg
 
         conn = await asyncpg.connect(db_url.replace("postgresql+asyncpg://", "postgresql://", 1))
         try:
-            await conn.execute("ANALYZE")
+            return [tuple(r) for r in await conn.fetch(statement)]
         finally:
             await conn.close()
 
-    asyncio.run(run())
+    return asyncio.run(run())
+
+
+def findings(db_url: str) -> Counter[str]:
+    """Punches by status and findings by rule, so far (a phase's are the difference)."""
+    out: Counter[str] = Counter()
+    for status, n in sql(db_url, "SELECT status, count(*) FROM punches GROUP BY status"):
+        out[f"punches {status}"] += n
+    for rule, n in sql(db_url, "SELECT rule, count(*) FROM anomalies GROUP BY rule"):
+        out[f"finding {rule}"] += n
+    return out
 
 
 async def _pg_admin(o: Options, sql: str) -> None:
@@ -591,7 +615,7 @@ class Maker:
         Kinds alternate, the position stays within a few metres and the proof's monotonic clock
         follows real time, so one person's punches make a plausible sequence; 1% are 50-500 m
         outside the fence (flagged outside_geofence / impossible_speed).
-        Many punches a minute for one person still make `duplicate` findings (severity info).
+        Many punches a minute for one person: see --duplicate-window-min.
         """
         rng = self.rng
         place = who.home
@@ -646,13 +670,11 @@ class Maker:
         headers = {"Authorization": f"Bearer {who.token}", "Content-Type": "application/json"}
         return build_request("POST", path, "127.0.0.1", self.port, headers, orjson.dumps(payload))
 
+    def single(self, who: Staff) -> bytes:
+        return self._request("/api/v1/punches", who, self.body(who))
+
     def singles(self, n: int) -> list[bytes]:
-        staff = self.world.staff
-        out = []
-        for _ in range(n):
-            who = self.rng.choice(staff)
-            out.append(self._request("/api/v1/punches", who, self.body(who)))
-        return out
+        return [self.single(self.rng.choice(self.world.staff)) for _ in range(n)]
 
     def batches(self, n: int, size: int) -> list[bytes]:
         out = []
@@ -751,6 +773,10 @@ class Pool:
         out = self.items[self.used : self.used + n]
         self.used += n
         return out
+
+    def discard(self) -> None:
+        """Never send the requests built so far and not yet sent (`rewind` still resends them)."""
+        self.used = len(self.items)
 
     def rewind(self) -> None:
         """Send the same requests again to another server (whose table has none of them)."""
@@ -1066,20 +1092,25 @@ def run_db(db: str, o: Options, tmp_root: Path) -> dict[str, Any]:
             say(f"sanity: {result['sanity']}")
             pool = Pool(maker.singles)
             analyze(db_url)
+            rules_on = {"duplicate_window_min": o.duplicate_window_min}
             if o.detectors_off_run:
                 # The anomaly detectors' cost: the same server with every rule turned off through
                 # the policy API. Run first, so the table is smaller for it and the measured
                 # overhead errs on the high side.
-                asyncio.run(set_rules(server.base, admin_email, enabled=False))
+                asyncio.run(set_rules(server.base, admin_email, None))
                 result["no_detectors"] = measure_singles(
                     server, pool, o, tmp, f"{db}-no-detectors", None
                 )
-                asyncio.run(set_rules(server.base, admin_email, enabled=True))
-                analyze(db_url)  # thousands more punches since the last ANALYZE
+            asyncio.run(set_rules(server.base, admin_email, rules_on))
+            prime(server, maker, pool, o, tmp, f"{db}-prime")
+            analyze(db_url)  # thousands more punches since the last ANALYZE
             t = time.perf_counter()
+            before = findings(db_url)
             result["fieldpunch"] = measure_singles(
                 server, pool, o, tmp, f"{db}-fieldpunch", o.profile
             )
+            result["fieldpunch"]["found"] = dict(findings(db_url) - before)
+            say(f"  found while measuring: {result['fieldpunch']['found']}")
             result["batches"] = measure_batches(server, maker, o, tmp, f"{db}")
             result["requests_built"] = maker.made
             if server.proc.poll() is not None:
@@ -1121,8 +1152,22 @@ def detector_overhead(off: dict[str, Any], on: dict[str, Any]) -> dict[str, floa
     }
 
 
-async def set_rules(base: str, admin_email: str, *, enabled: bool) -> None:
-    """Turn every anomaly rule on or off for the org (PUT /policy; the rest stays default)."""
+def prime(server: Server, maker: Maker, pool: Pool, o: Options, tmp: Path, tag: str) -> None:
+    """One punch per person once the rules are on, as in an installation running for a while.
+
+    The detectors keep their state on each person's chain head; a person's first punch after
+    detection was off (or after a review, or a late offline punch) re-reads their recent
+    punches instead. Unsent requests built earlier are dropped, so no one's punches arrive
+    older than this one (they would be late arrivals, not the steady state measured here).
+    """
+    pool.discard()
+    requests = [maker.single(who) for who in maker.world.staff]
+    spec = Spec(server.port, "", "closed", connections=o.connections, seconds=300, label=tag)
+    load(spec, requests, tmp)
+
+
+async def set_rules(base: str, admin_email: str, policy: dict[str, Any] | None) -> None:
+    """The org's policy: every anomaly rule off (None), or the defaults with `policy` over them."""
     async with httpx.AsyncClient(base_url=base, timeout=30) as client:
         tok = _ok(
             await client.post(
@@ -1134,11 +1179,9 @@ async def set_rules(base: str, admin_email: str, *, enabled: bool) -> None:
         rules = _ok(await client.get("/api/v1/policy", headers=auth), "policy")["effective"][
             "rules"
         ]
-        override = {"rules": {n: {**r, "enabled": False} for n, r in rules.items()}}
-        _ok(
-            await client.put("/api/v1/policy", json=override if not enabled else {}, headers=auth),
-            "policy",
-        )
+        off = {"rules": {n: {**r, "enabled": False} for n, r in rules.items()}}
+        body = off if policy is None else policy
+        _ok(await client.put("/api/v1/policy", json=body, headers=auth), "policy")
 
 
 # Reporting --------------------------------------------------------------------------------------
