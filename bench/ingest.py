@@ -608,6 +608,7 @@ class Maker:
     def __init__(self, world: World, port: int, rng: random.Random) -> None:
         self.world, self.port, self.rng = world, port, rng
         self.made = 0
+        self.singles_by: list[Staff] = []  # whose each request of `singles` is, in order
 
     def body(self, who: Staff) -> dict[str, Any]:
         """A signed clock-in/out at the person's place, with a time proof anchored at setup.
@@ -674,7 +675,14 @@ class Maker:
         return self._request("/api/v1/punches", who, self.body(who))
 
     def singles(self, n: int) -> list[bytes]:
-        return [self.single(self.rng.choice(self.world.staff)) for _ in range(n)]
+        who = [self.rng.choice(self.world.staff) for _ in range(n)]
+        self.singles_by += who
+        return [self.single(w) for w in who]
+
+    def unmake(self, start: int, end: int) -> None:
+        """Singles [start, end) will never be sent: their people's next kinds are as before."""
+        for who in self.singles_by[start:end]:
+            who.clocked_in = not who.clocked_in
 
     def batches(self, n: int, size: int) -> list[bytes]:
         out = []
@@ -774,9 +782,14 @@ class Pool:
         self.used += n
         return out
 
-    def discard(self) -> None:
-        """Never send the requests built so far and not yet sent (`rewind` still resends them)."""
+    def discard(self) -> tuple[int, int]:
+        """Never send the requests built so far and not yet sent (`rewind` still resends them).
+
+        Returns their range.
+        """
+        unsent = (self.used, len(self.items))
         self.used = len(self.items)
+        return unsent
 
     def rewind(self) -> None:
         """Send the same requests again to another server (whose table has none of them)."""
@@ -1160,7 +1173,7 @@ def prime(server: Server, maker: Maker, pool: Pool, o: Options, tmp: Path, tag: 
     punches instead. Unsent requests built earlier are dropped, so no one's punches arrive
     older than this one (they would be late arrivals, not the steady state measured here).
     """
-    pool.discard()
+    maker.unmake(*pool.discard())
     requests = [maker.single(who) for who in maker.world.staff]
     spec = Spec(server.port, "", "closed", connections=o.connections, seconds=300, label=tag)
     load(spec, requests, tmp)

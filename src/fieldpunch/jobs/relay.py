@@ -92,6 +92,10 @@ class Relay:
             total += len(ready)
             if len(ready) < len(rows):
                 return total  # held back at a hole; `_retry_at` says when to look again
+            if len(rows) < BATCH:
+                # All there was. Events committed since have kicked the relay again: looking
+                # once more now would cost a transaction per drain to find nothing.
+                return total
 
     async def _in_order(self, session: AsyncSession, rows: Sequence[Row[Any]]) -> list[Row[Any]]:
         """The leading rows with no hole in the ids before them (or only holes past the grace)."""
