@@ -47,7 +47,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -602,6 +602,9 @@ def sign(key: ec.EllipticCurvePrivateKey, body: dict[str, Any], device_id: str) 
     return {**unsigned, "signature": b64url_encode(r.to_bytes(32, "big") + s.to_bytes(32, "big"))}
 
 
+RECENT = 64  # more than the connections of any run, so a person is never in flight twice
+
+
 class Maker:
     """Fresh signed punches (never a repeated client_id) as ready-to-send HTTP requests."""
 
@@ -609,6 +612,8 @@ class Maker:
         self.world, self.port, self.rng = world, port, rng
         self.made = 0
         self.singles_by: list[Staff] = []  # whose each request of `singles` is, in order
+        self._recent: deque[str] = deque(maxlen=RECENT)
+        self._recent_ids: set[str] = set()
 
     def body(self, who: Staff) -> dict[str, Any]:
         """A signed clock-in/out at the person's place, with a time proof anchored at setup.
@@ -675,9 +680,23 @@ class Maker:
         return self._request("/api/v1/punches", who, self.body(who))
 
     def singles(self, n: int) -> list[bytes]:
-        who = [self.rng.choice(self.world.staff) for _ in range(n)]
+        who = [self._next_person() for _ in range(n)]
         self.singles_by += who
         return [self.single(w) for w in who]
+
+    def _next_person(self) -> Staff:
+        """Anyone but the people of the last few requests: nobody's phone sends two punches
+        at once (in flight together, they would race for the person's chain and the later
+        one would often commit first: a late arrival every time, which is not a working day).
+        """
+        staff = self.world.staff
+        while True:
+            who = self.rng.choice(staff)
+            if len(staff) <= 2 * RECENT or who.device_id not in self._recent_ids:
+                break
+        self._recent.append(who.device_id)
+        self._recent_ids = set(self._recent)
+        return who
 
     def unmake(self, start: int, end: int) -> None:
         """Singles [start, end) will never be sent: their people's next kinds are as before."""
