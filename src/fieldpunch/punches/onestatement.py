@@ -57,6 +57,15 @@ class Plan:
 
     def __init__(self) -> None:
         self._sql: dict[tuple[Any, ...], str] = {}
+        self._flags: dict[tuple[Table, tuple[str, ...]], list[tuple[str, bool]]] = {}
+
+    def _json_flags(self, table: Table, cols: tuple[str, ...]) -> list[tuple[str, bool]]:
+        """(column, is JSON) for a table's columns, worked out once per shape."""
+        key = (table, cols)
+        flags = self._flags.get(key)
+        if flags is None:
+            flags = self._flags[key] = [(c, _pg_type(table.c[c])[1]) for c in cols]
+        return flags
 
     def _build(self, inserts: Sequence[tuple[Table, tuple[str, ...]]]) -> str:
         parts, n = [], 0
@@ -94,8 +103,7 @@ class Plan:
                 continue
             cols = tuple(c for c in rows[0] if c in table.c)
             shaped.append((table, cols))
-            for c in cols:
-                is_json = _pg_type(table.c[c])[1]
+            for c, is_json in self._json_flags(table, cols):
                 params.append([_value(r[c], is_json) for r in rows])
         seq, digest, at, kept, org_id, user_id = head
         params += [seq, digest, _value(at, False), None if kept is None else json.dumps(kept)]
