@@ -187,6 +187,13 @@ async def test_policy_layers_turn_rules_off(org: OrgKit) -> None:
     assert bad.json()["errors"][0]["loc"] == ["body", "rules", "teleport"]
     slow = await org.admin.put("/policy", json={"max_speed_kmh": -1})
     assert slow.status_code == 422 and slow.json()["errors"][0]["loc"] == ["body", "max_speed_kmh"]
+    both = await org.admin.put("/policy", json={"max_speed_kmh": -1, "max_accuracy_m": "far"})
+    assert both.status_code == 422  # every problem at once, each field named
+    assert {tuple(e["loc"]) for e in both.json()["errors"]} == {
+        ("body", "max_speed_kmh"),
+        ("body", "max_accuracy_m"),
+    }
+    assert "max_speed_kmh" in both.json()["detail"] and "max_accuracy_m" in both.json()["detail"]
     assert (await manager.put("/policy", json={})).status_code == 403
     await org.admin.ok(
         "put", f"/policy/teams/{team}", json={"rules": {"sequence": {"enabled": False}}}

@@ -7,7 +7,14 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from fieldpunch.anomalies.policy import RULES, Policy, defaults, resolve, validate_override
+from fieldpunch.anomalies.policy import (
+    RULES,
+    Policy,
+    PolicyError,
+    defaults,
+    resolve,
+    validate_override,
+)
 
 
 def test_defaults_cover_every_rule_with_sensible_severities() -> None:
@@ -129,6 +136,22 @@ BAD_OVERRIDES = [
 def test_validate_override_names_the_path(data: dict[str, Any], path: str) -> None:
     with pytest.raises(ValueError, match=path):
         validate_override(data)
+
+
+def test_validate_override_reports_every_problem_at_once() -> None:
+    with pytest.raises(PolicyError) as shape:
+        validate_override({"teleport": 1, "rules": {"x": {}, "duplicate": {"radius_m": 3}}})
+    assert [loc for loc, _ in shape.value.errors] == [
+        ("teleport",),
+        ("rules", "x"),
+        ("rules", "duplicate", "radius_m"),
+    ]
+    with pytest.raises(PolicyError) as values:
+        validate_override({"max_speed_kmh": -1, "rules": {"sequence": {"severity": "fatal"}}})
+    assert {loc for loc, _ in values.value.errors} == {
+        ("max_speed_kmh",),
+        ("rules", "sequence", "severity"),
+    }
 
 
 def test_validate_override_rejects_non_objects() -> None:

@@ -114,34 +114,48 @@ def defaults() -> Policy:
     return Policy()
 
 
-class PolicyError(ValueError):
-    """A bad override; `loc` is its key path (`("rules", "teleport")`), which str() starts with."""
+Loc = tuple[str | int, ...]
 
-    def __init__(self, loc: tuple[str | int, ...], msg: str) -> None:
-        self.loc, self.msg = loc, msg
-        super().__init__(f"{'.'.join(str(p) for p in loc)}: {msg}" if loc else msg)
+
+def _say(loc: Loc, msg: str) -> str:
+    return f"{'.'.join(str(p) for p in loc)}: {msg}" if loc else msg
+
+
+class PolicyError(ValueError):
+    """A bad override: every problem found, each with its key path (`("rules", "teleport")`).
+
+    str() is the problems joined by "; ", each starting with its path.
+    """
+
+    def __init__(self, errors: list[tuple[Loc, str]]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(_say(loc, msg) for loc, msg in errors))
 
 
 def _check_shape(data: Any) -> None:
     """Unknown keys fail with their path: pydantic would only say `rules` for an unknown rule."""
     if not isinstance(data, dict):
-        raise PolicyError((), "policy override: must be an object")
-    for key in data:
-        if key not in _SETTINGS:
-            raise PolicyError((key,), "unknown policy setting")
-    if "rules" not in data:
-        return
-    rules = data["rules"]
+        raise PolicyError([((), "policy override: must be an object")])
+    errors: list[tuple[Loc, str]] = [
+        ((key,), "unknown policy setting") for key in data if key not in _SETTINGS
+    ]
+    rules = data.get("rules", {})
     if not isinstance(rules, dict):
-        raise PolicyError(("rules",), "must be an object of rule name → setting")
+        errors.append((("rules",), "must be an object of rule name → setting"))
+        rules = {}
     for name, setting in rules.items():
         if name not in _DEFAULT_RULES:
-            raise PolicyError(("rules", name), f"unknown rule (known: {', '.join(RULES)})")
-        if not isinstance(setting, dict):
-            raise PolicyError(("rules", name), "must be an object with enabled and/or severity")
-        for key in setting:
-            if key not in _RULE_SETTINGS:
-                raise PolicyError(("rules", name, key), "unknown rule setting")
+            errors.append((("rules", name), f"unknown rule (known: {', '.join(RULES)})"))
+        elif not isinstance(setting, dict):
+            errors.append((("rules", name), "must be an object with enabled and/or severity"))
+        else:
+            errors += [
+                (("rules", name, key), "unknown rule setting")
+                for key in setting
+                if key not in _RULE_SETTINGS
+            ]
+    if errors:
+        raise PolicyError(errors)
 
 
 def _merge(base: dict[str, Any], layer: dict[str, Any]) -> dict[str, Any]:
@@ -162,10 +176,7 @@ def _validated(merged: dict[str, Any]) -> Policy:
     try:
         return Policy.model_validate(merged)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        others = len(exc.errors()) - 1
-        more = f" (and {others} more)" if others else ""
-        raise PolicyError(tuple(first["loc"]), first["msg"] + more) from None
+        raise PolicyError([(tuple(e["loc"]), e["msg"]) for e in exc.errors()]) from None
 
 
 def resolve(*layers: dict[str, Any] | None) -> Policy:
@@ -186,7 +197,7 @@ def resolve(*layers: dict[str, Any] | None) -> Policy:
 def validate_override(data: dict[str, Any]) -> dict[str, Any]:
     """Check one partial override (as PUT by an admin) and return it with canonical values.
 
-    Errors are ValueErrors whose message starts with the key path (`rules.teleport: ...`).
+    Errors are PolicyErrors listing every problem, each with its key path (`rules.teleport`).
     Empty rule entries are dropped; numbers come back as the type the policy holds.
     """
     _check_shape(data)

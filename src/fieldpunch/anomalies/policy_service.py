@@ -56,7 +56,7 @@ async def write(
     try:
         clean = validate_override(override)
     except PolicyError as exc:
-        raise Invalid(["body", *exc.loc], exc.msg) from None
+        raise Invalid.many([(["body", *loc], msg) for loc, msg in exc.errors]) from None
     row = await _row(session, p.org_id, scope, scope_id)
     before = row.settings if row else {}
     if clean == before:  # nothing changes: no row to create, nothing to audit

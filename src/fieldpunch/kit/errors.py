@@ -76,6 +76,15 @@ class Invalid(ProblemError):
             f"{'.'.join(str(p) for p in loc)}: {msg}", [{"loc": list(loc), "msg": msg}]
         )
 
+    @classmethod
+    def many(cls, errors: list[tuple[Loc, str]]) -> Invalid:
+        """Several problems of one input at once (each field named), so all can be fixed."""
+        first, *_ = errors
+        out = cls(*first)
+        out.errors = [{"loc": list(loc), "msg": msg} for loc, msg in errors]
+        out.detail = "; ".join(f"{'.'.join(str(p) for p in loc)}: {msg}" for loc, msg in errors)
+        return out
+
 
 def problem(
     status: int,
