@@ -169,6 +169,25 @@ async def test_cross_person_facts_through_the_database(org: OrgKit) -> None:
         assert on in rules and off not in rules
 
 
+async def test_repeated_coordinates_count_by_the_org_s_local_day(org: OrgKit) -> None:
+    """The same person at the same spot twice in one Shanghai morning is not too_perfect, even
+    though 07:30 and 09:00 there fall on two UTC dates; the next morning it is."""
+    staff = await org.person("staff")
+    spot = (31.2397123, 121.4998456)
+    shanghai = timezone(timedelta(hours=8))
+    yesterday = (datetime.now(shanghai) - timedelta(days=2)).replace(second=0, microsecond=0)
+
+    async def at(day: int, hour: int, minute: int) -> set[str]:
+        t = yesterday.replace(hour=hour, minute=minute) + timedelta(days=day)
+        body = punch(*spot, kind="clock_in" if hour < 8 else "clock_out", captured_at=t)
+        out = await staff.ok("post", "/punches", 201, json={**body, "offline": True})
+        return {a["rule"] for a in out["anomalies"]}
+
+    assert "too_perfect" not in await at(0, 7, 30)  # 23:30 UTC the day before
+    assert "too_perfect" not in await at(0, 9, 0)  # 01:00 UTC: another UTC date, same local day
+    assert "too_perfect" in await at(1, 7, 30)  # the next local day: a replayed fix
+
+
 async def test_org_can_require_signed_punches(org: OrgKit) -> None:
     staff = await org.person("staff")
     assert (await staff.ok("post", "/punches", 201, json=punch()))["status"] == "accepted"

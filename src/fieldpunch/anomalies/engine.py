@@ -133,18 +133,22 @@ def _fill(
     user_id: str,
     others: dict[str, set[str]],
     repeats: dict[tuple[float, float], list[tuple[str, datetime]]],
+    tz: ZoneInfo,
 ) -> None:
+    """Other people on the device; the same coordinates from others, or on another local day."""
     for r in rows:
         r["facts"]["device_other_users"] = sorted(others.get(r["device_id"] or "", set()))
-        day = r["trusted_time"].date()
+        day = r["trusted_time"].astimezone(tz).date()
         r["facts"]["identical_coords_elsewhere"] = sum(
             1
             for other, at in repeats.get((r["raw_lat"], r["raw_lon"]), [])
-            if other != user_id or at.date() != day
+            if other != user_id or at.astimezone(tz).date() != day
         )
 
 
-def take_cross(rows: Sequence[dict[str, Any]], user_id: str, result: Iterable[Any]) -> list[Any]:
+def take_cross(
+    rows: Sequence[dict[str, Any]], user_id: str, result: Iterable[Any], tz: ZoneInfo
+) -> list[Any]:
     """Fill the cross-person facts of `rows` from a read of CROSS_PARTS and more; the rest."""
     others: dict[str, set[str]] = {}
     repeats: dict[tuple[float, float], list[tuple[str, datetime]]] = {}
@@ -156,12 +160,17 @@ def take_cross(rows: Sequence[dict[str, Any]], user_id: str, result: Iterable[An
             repeats.setdefault((r.raw_lat, r.raw_lon), []).append((r.user_id, r.trusted_time))
         else:
             rest.append(r)
-    _fill(rows, user_id, others, repeats)
+    _fill(rows, user_id, others, repeats, tz)
     return rest
 
 
 async def cross_facts(
-    session: AsyncSession, org_id: str, user_id: str, rows: Sequence[dict[str, Any]], policy: Policy
+    session: AsyncSession,
+    org_id: str,
+    user_id: str,
+    rows: Sequence[dict[str, Any]],
+    policy: Policy,
+    tz: ZoneInfo,
 ) -> None:
     """Fill device_other_users and identical_coords_elsewhere for new punch rows.
 
@@ -171,7 +180,7 @@ async def cross_facts(
         return
     params = cross_params(org_id, user_id, rows, policy)
     if "devices" in params and "coords" in params:
-        take_cross(rows, user_id, await session.execute(_BOTH, params))
+        take_cross(rows, user_id, await session.execute(_BOTH, params), tz)
         return
     others: dict[str, set[str]] = {}
     repeats: dict[tuple[float, float], list[tuple[str, datetime]]] = {}
@@ -181,7 +190,7 @@ async def cross_facts(
     elif "coords" in params:
         for lat, lon, other, at in await session.execute(_SAME_COORDS, params):
             repeats.setdefault((lat, lon), []).append((other, at))
-    _fill(rows, user_id, others, repeats)
+    _fill(rows, user_id, others, repeats, tz)
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +206,12 @@ class Window:
 
 
 async def context(
-    session: AsyncSession, org_id: str, user_id: str, rows: Sequence[dict[str, Any]], policy: Policy
+    session: AsyncSession,
+    org_id: str,
+    user_id: str,
+    rows: Sequence[dict[str, Any]],
+    policy: Policy,
+    tz: ZoneInfo,
 ) -> Window:
     """Cross-person facts filled into `rows`, and the person's window around them.
 
@@ -207,12 +221,12 @@ async def context(
     start, end = min(times) - CONTEXT, max(times) + CONTEXT
     params = cross_params(org_id, user_id, rows, policy)
     if "devices" not in params or "coords" not in params:
-        await cross_facts(session, org_id, user_id, rows, policy)
+        await cross_facts(session, org_id, user_id, rows, policy, tz)
         return await window(session, org_id, user_id, start, end)
     params.update(start=start, end=end)  # user_id: the same person in every part
     stored: list[Stored] = []
     latest: datetime | None = None
-    for r in take_cross(rows, user_id, await session.execute(_ALL, params)):
+    for r in take_cross(rows, user_id, await session.execute(_ALL, params), tz):
         if r.part == "window":
             stored.append(Stored(*r[1:]))
         else:

@@ -494,7 +494,7 @@ async def _store(
     policy = await _policy(session, owner)
     candidates = [row for _, row in judged.values()]
     crossing = _carries(owner, org, head, policy, candidates)
-    seen, crossing = await _seen(session, owner, policy, list(judged), candidates, crossing)
+    seen, crossing = await _seen(session, owner, org, policy, list(judged), candidates, crossing)
     stored: dict[str, Punch] = {}
     if seen:  # replays are rare: load whole rows only then
         found = await session.execute(select(Punch).where(Punch.id.in_(seen)))
@@ -569,6 +569,7 @@ def _carries(
 async def _seen(
     session: AsyncSession,
     owner: Owner,
+    org: OrgView,
     policy: Policy,
     client_ids: list[str],
     rows: list[dict[str, Any]],
@@ -584,7 +585,8 @@ async def _seen(
         if "devices" in params and "coords" in params:
             params["client_ids"] = client_ids
             result = await session.execute(_SEEN_AND_CROSS, params)
-            return [r.device_id for r in engine.take_cross(rows, owner.user_id, result)], True
+            stored = engine.take_cross(rows, owner.user_id, result, org.tz)
+            return [r.device_id for r in stored], True
     if len(client_ids) == 1:
         one = {"org_id": owner.org_id, "client_id": client_ids[0]}
         return [r.id for r in await session.execute(_SEEN_ONE, one)], False
@@ -699,9 +701,9 @@ async def _assess(
     remembered = memory.load(locked.memory, user_id=owner.user_id, seq=locked.seq, tz=org.tz.key)
     if remembered is not None and engine.follows(remembered[1], rows):
         if not crossed:
-            await engine.cross_facts(session, owner.org_id, owner.user_id, rows, policy)
+            await engine.cross_facts(session, owner.org_id, owner.user_id, rows, policy, org.tz)
         return engine.carry(remembered[0], rows, policy, org.tz), []
-    window = await engine.context(session, owner.org_id, owner.user_id, rows, policy)
+    window = await engine.context(session, owner.org_id, owner.user_id, rows, policy, org.tz)
     return engine.run(window, rows, policy, org.tz), window.punches
 
 
