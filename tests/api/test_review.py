@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from fieldpunch.config import Settings
 from fieldpunch.db.engine import Database
+from fieldpunch.geo.crs import wgs84_to_gcj02
 from fieldpunch.jobs.models import OutboxEvent
 from fieldpunch.punches.audit import verify
 from fieldpunch.punches.models import LedgerHead
@@ -63,6 +64,15 @@ async def test_teleport_is_flagged_with_evidence(org: OrgKit) -> None:
     detail = await manager.ok("get", f"/anomalies/{item['id']}")
     assert detail["punch"]["id"] == jump["id"] and detail["previous_punch"] is not None
     assert detail["leg"]["distance_m"] > 1_000_000 and detail["leg"]["speed_kmh"] > 5000
+    # Evidence positions follow `crs` like every other coordinate in an answer.
+    ev = item["evidence"]
+    for path in (f"/anomalies/{item['id']}", "/anomalies"):
+        got = await manager.ok("get", path, params={"crs": "gcj02", "rule": "impossible_speed"})
+        gcj = got["evidence"] if "evidence" in got else got["items"][0]["evidence"]
+        for lat, lon in (("lat", "lon"), ("previous_lat", "previous_lon")):
+            want_lon, want_lat = wgs84_to_gcj02(ev[lon], ev[lat])
+            assert (gcj[lat], gcj[lon]) == (round(want_lat, 7), round(want_lon, 7))
+        assert gcj["crs"] == "gcj02" and "crs" not in ev
 
 
 async def test_late_clock_in_explains_an_earlier_clock_out(

@@ -54,8 +54,13 @@ async def list_anomalies(
     user_id: Short = None,
     from_: Annotated[AwareDatetime | None, Query(alias="from", description="punch time ≥")] = None,
     to: Annotated[AwareDatetime | None, Query(description="punch time <")] = None,
+    crs: CRS = CRS.wgs84,
 ) -> dict[str, Any]:
-    """The review queue (`?status=open`): managers see their teams, staff their own."""
+    """The review queue (`?status=open`): managers see their teams, staff their own.
+
+    Positions in `evidence` (`lat`/`lon`, `previous_lat`/`previous_lon`) are given in `crs`;
+    `raw_lat`/`raw_lon` are always as the phone sent them.
+    """
     return await service.list_(
         session,
         p,
@@ -67,6 +72,7 @@ async def list_anomalies(
         user_id=user_id,
         start=from_,
         end=to,
+        crs=crs,
     )
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldpunch.anomalies.models import Anomaly
 from fieldpunch.anomalies.schemas import AnomalyDetail, AnomalyOut, Leg
 from fieldpunch.auditlog.service import record
 from fieldpunch.auth.principal import Principal, visible_rows
-from fieldpunch.geo.crs import CRS
+from fieldpunch.geo.crs import CRS, from_wgs84
 from fieldpunch.geo.distance import haversine_m
 from fieldpunch.jobs.outbox import add_events, event_row
 from fieldpunch.kit.clock import utcnow
@@ -41,6 +41,7 @@ async def list_(
     user_id: str | None,
     start: datetime | None,
     end: datetime | None,
+    crs: CRS = CRS.wgs84,
 ) -> dict[str, Any]:
     stmt = visible_rows(Anomaly, p)
     if status is not None:
@@ -60,7 +61,27 @@ async def list_(
     if end is not None:
         stmt = stmt.where(Anomaly.punch_time < end)
     rows = list((await session.execute(paginate(stmt, Anomaly.id, page))).scalars())
-    return page_of(rows, page, AnomalyOut.model_validate)
+    return page_of(rows, page, lambda a: anomaly_out(a, crs))
+
+
+# Evidence coordinates that are fused positions (WGS-84 as stored); `raw_lat`/`raw_lon` stay
+# exactly as the phone sent them, in whatever crs it used.
+_POSITIONS = (("lat", "lon"), ("previous_lat", "previous_lon"))
+
+
+def anomaly_out(a: Anomaly, crs: CRS) -> AnomalyOut:
+    """An anomaly as answered, its evidence's positions in `crs` (named in `evidence.crs`)."""
+    out = AnomalyOut.model_validate(a)
+    if crs is CRS.wgs84:
+        return out
+    evidence = dict(out.evidence)
+    for lat_key, lon_key in _POSITIONS:
+        lat, lon = evidence.get(lat_key), evidence.get(lon_key)
+        if isinstance(lat, int | float) and isinstance(lon, int | float):
+            x, y = from_wgs84(float(lon), float(lat), crs)
+            evidence[lat_key], evidence[lon_key] = round(y, 7), round(x, 7)
+    evidence["crs"] = crs.value
+    return out.model_copy(update={"evidence": evidence})
 
 
 async def _get(session: AsyncSession, p: Principal, anomaly_id: str) -> Anomaly:
@@ -76,15 +97,20 @@ async def detail(session: AsyncSession, p: Principal, anomaly_id: str, crs: CRS)
     a = await _get(session, p, anomaly_id)
     punch = await session.get(Punch, a.punch_id)
     assert punch is not None
+    # The previous measured punch, in the detectors' order (a correction has no measured fix).
     previous = (
         await session.execute(
             select(Punch)
             .where(
                 Punch.org_id == p.org_id,
                 Punch.user_id == punch.user_id,
-                Punch.trusted_time < punch.trusted_time,
+                Punch.source != "correction",
+                or_(
+                    Punch.trusted_time < punch.trusted_time,
+                    and_(Punch.trusted_time == punch.trusted_time, Punch.id < punch.id),
+                ),
             )
-            .order_by(Punch.trusted_time.desc())
+            .order_by(Punch.trusted_time.desc(), Punch.id.desc())
             .limit(1)
         )
     ).scalar_one_or_none()
@@ -107,11 +133,11 @@ async def detail(session: AsyncSession, p: Principal, anomaly_id: str, crs: CRS)
     ).scalars()
     names = await names_of(session, p.org_id, [punch] + ([previous] if previous else []))
     return AnomalyDetail(
-        **AnomalyOut.model_validate(a).model_dump(),
+        **anomaly_out(a, crs).model_dump(),
         punch=to_out(punch, crs, names),
         previous_punch=to_out(previous, crs, names) if previous else None,
         leg=leg,
-        others_on_punch=[AnomalyOut.model_validate(o) for o in others],
+        others_on_punch=[anomaly_out(o, crs) for o in others],
     )
 
 

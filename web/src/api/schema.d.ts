@@ -466,6 +466,9 @@ export interface paths {
         /**
          * List Anomalies
          * @description The review queue (`?status=open`): managers see their teams, staff their own.
+         *
+         *     Positions in `evidence` (`lat`/`lon`, `previous_lat`/`previous_lon`) are given in `crs`;
+         *     `raw_lat`/`raw_lon` are always as the phone sent them.
          */
         get: operations["list_anomalies"];
         put?: never;
@@ -3991,6 +3994,7 @@ export interface operations {
                 from?: string | null;
                 /** @description punch time < */
                 to?: string | null;
+                crs?: components["schemas"]["CRS"];
                 limit?: number;
                 cursor?: string | null;
             };
