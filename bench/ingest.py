@@ -801,6 +801,16 @@ class Pool:
         self.used += n
         return out
 
+    def run(self, tmp: Path, spec: Spec, n: int) -> dict[str, Any]:
+        """`load` the next n requests; those it had no time to send stay next in line.
+
+        A person's punches are built in order (clock-in, clock-out, …): skipping the unsent
+        tail of one run would make the next run's punches break that sequence.
+        """
+        result = load(spec, self.take(n), tmp)
+        self.used -= n - int(result["sent"])
+        return result
+
     def discard(self) -> tuple[int, int]:
         """Never send the requests built so far and not yet sent (`rewind` still resends them).
 
@@ -827,7 +837,8 @@ def measure_singles(
     pid = [server.proc.pid]
     warm_n = int(max(1000, 3000 * o.warmup_s))
     pool.ensure(warm_n)
-    warm = load(
+    warm = pool.run(
+        tmp,
         Spec(
             server.port,
             "",
@@ -837,8 +848,7 @@ def measure_singles(
             label=f"{tag}-warmup",
             watch_pids=pid,
         ),
-        pool.take(warm_n),
-        tmp,
+        warm_n,
     )
     per_rep = math.ceil(max(warm["ok_rps"], 200) * o.seconds * 1.4) + 500
     open_n = math.ceil(o.rate * o.seconds)
@@ -848,7 +858,8 @@ def measure_singles(
     say(f"  building {o.reps} x {per_rep} + {open_reps} x {open_n} requests")
     pool.ensure(o.reps * per_rep + open_reps * open_n)
     closed = [
-        load(
+        pool.run(
+            tmp,
             Spec(
                 server.port,
                 "",
@@ -858,13 +869,13 @@ def measure_singles(
                 label=f"{tag}-closed-{i + 1}",
                 watch_pids=pid,
             ),
-            pool.take(per_rep),
-            tmp,
+            per_rep,
         )
         for i in range(o.reps)
     ]
     opened = [
-        load(
+        pool.run(
+            tmp,
             Spec(
                 server.port,
                 "",
@@ -876,8 +887,7 @@ def measure_singles(
                 label=f"{tag}-open-{i + 1}",
                 watch_pids=pid,
             ),
-            pool.take(open_n),
-            tmp,
+            open_n,
         )
         for i in range(open_reps)
     ]
