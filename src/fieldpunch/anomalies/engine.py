@@ -64,16 +64,24 @@ def static_facts(
 
 
 _p = table_of(Punch)
-_SHARED_DEVICE = (
-    select(_p.c.device_id, _p.c.user_id)
-    .distinct()
-    .where(
+
+
+def _on_device(other: Any) -> Any:
+    return select(_p.c.device_id, _p.c.user_id).where(
         _p.c.org_id == bindparam("org_id"),
         _p.c.device_id.in_(bindparam("devices", expanding=True)),
-        _p.c.user_id != bindparam("user_id"),
+        other,
         _p.c.trusted_time >= bindparam("device_since"),
     )
-)
+
+
+# Other people on the device: the ids below the person's and above it, two ranges of
+# ix_punches_org_device_user_time that skip the person's own punches (most of the device's).
+_others = union_all(
+    _on_device(_p.c.user_id < bindparam("user_id")),
+    _on_device(_p.c.user_id > bindparam("user_id")),
+).subquery()
+_SHARED_DEVICE = select(_others.c.device_id, _others.c.user_id).distinct()
 _SAME_COORDS = (
     select(_p.c.raw_lat, _p.c.raw_lon, _p.c.user_id, _p.c.trusted_time)
     .where(

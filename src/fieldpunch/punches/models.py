@@ -22,7 +22,8 @@ class Punch(OrgScoped, Base):
         Index("ix_punches_org_user_time", "org_id", "user_id", "trusted_time"),
         Index("ix_punches_org_time", "org_id", "trusted_time"),
         Index("ix_punches_org_raw", "org_id", "raw_lat", "raw_lon"),
-        Index("ix_punches_org_device_time", "org_id", "device_id", "trusted_time"),
+        # shared_device: other people on a device, skipping the owner's own punches.
+        Index("ix_punches_org_device_user_time", "org_id", "device_id", "user_id", "trusted_time"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)

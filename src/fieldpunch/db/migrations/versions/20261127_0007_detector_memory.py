@@ -1,4 +1,5 @@
-"""ledger_heads.detector_memory: the detectors' state after the person's latest punch
+"""ledger_heads.detector_memory: the detectors' state after the person's latest punch;
+punches indexed by (org, device, user, time) for shared_device
 
 Revision ID: 0007
 Revises: 0006
@@ -27,8 +28,19 @@ def upgrade() -> None:
                 nullable=True,
             )
         )
+    # The shared-device read skips the owner's punches by user id (two index ranges).
+    op.drop_index("ix_punches_org_device_time", table_name="punches")
+    op.create_index(
+        "ix_punches_org_device_user_time",
+        "punches",
+        ["org_id", "device_id", "user_id", "trusted_time"],
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_punches_org_device_user_time", table_name="punches")
+    op.create_index(
+        "ix_punches_org_device_time", "punches", ["org_id", "device_id", "trusted_time"]
+    )
     with op.batch_alter_table("ledger_heads") as batch:
         batch.drop_column("detector_memory")
