@@ -252,6 +252,24 @@ async def test_every_rule_off_means_no_detector_findings_but_trust_checks_stay(
     assert "sequence" in await _rules(staff, again["id"])
 
 
+async def test_the_memory_stays_current_while_detection_is_off(org: OrgKit, db: Database) -> None:
+    """Switching every rule off and on again needs no window: the steps went on meanwhile."""
+    staff = await org.person("staff")
+    await staff.ok("post", "/punches", 201, json=offline(*OFFICE, 60, kind="clock_in"))
+    rules = (await org.admin.ok("get", "/policy"))["effective"]["rules"]
+    await org.admin.ok("put", "/policy", json={"rules": {n: {"enabled": False} for n in rules}})
+    await staff.ok("post", "/punches", 201, json=offline(*OFFICE, 50, kind="clock_out"))
+    seq, kept = await _memory(db, org.org_id, staff.user_id or "")
+    assert kept is not None and kept["seq"] == seq and kept["kinds"]["clock_out"][0]
+    await org.admin.ok("put", "/policy", json={})
+    # The clock-out while detection was off counts: a second one is "clocked out again".
+    again = await staff.ok("post", "/punches", 201, json=offline(*OFFICE, 5, kind="clock_out"))
+    found = (await staff.ok("get", f"/punches/{again['id']}"))["anomalies"]
+    assert [a["evidence"]["reason"] for a in found if a["rule"] == "sequence"] == [
+        "clock_out_twice"
+    ]
+
+
 async def test_a_rule_named_like_a_trust_check_never_loses_the_punch(org: OrgKit) -> None:
     # A signature without device_id is the trust check `unknown_device`; with the rule
     # `unknown_device` on as well, two findings of one rule once broke the anomalies' unique

@@ -696,13 +696,16 @@ async def _assess(
     person has punched (the usual case) take one step each from the memory on the chain head;
     a late arrival, or no usable memory, re-folds the person's window around them.
     """
-    if not engine.any_rule_on(policy):  # an org that turned detection off pays nothing for it
-        return engine.run(engine.Window([], complete=False), rows, policy, org.tz), []
+    on = engine.any_rule_on(policy)
     remembered = memory.load(locked.memory, user_id=owner.user_id, seq=locked.seq, tz=org.tz.key)
     if remembered is not None and engine.follows(remembered[1], rows):
-        if not crossed:
+        if on and not crossed:
             await engine.cross_facts(session, owner.org_id, owner.user_id, rows, policy, org.tz)
+        # With every rule off this finds nothing, but keeps the memory current (no reads), so
+        # switching detection back on needs no window.
         return engine.carry(remembered[0], rows, policy, org.tz), []
+    if not on:  # an org that turned detection off reads nothing for it
+        return engine.run(engine.Window([], complete=False), rows, policy, org.tz), []
     window = await engine.context(session, owner.org_id, owner.user_id, rows, policy, org.tz)
     return engine.run(window, rows, policy, org.tz), window.punches
 
