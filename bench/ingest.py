@@ -1195,30 +1195,19 @@ def measure_detector_cost(
     pid = server.proc.pid
     n = int(o.seconds * 1000) + 500  # more than one run sends; the rest stays in line
     say("  detectors' cost: rules off and on, in pairs")
-    warm = Spec(
-        server.port,
-        "",
-        "closed",
-        connections=o.connections,
-        seconds=o.warmup_s,
-        label=f"{tag}-pairs-warmup",
-    )
-    pool.run(tmp, warm, n)
+
+    def closed(label: str, seconds: float) -> dict[str, Any]:
+        spec = Spec(server.port, "", "closed", connections=o.connections, seconds=seconds)
+        spec.label, spec.watch_pids = f"{tag}-{label}", [pid]
+        return pool.run(tmp, spec, n)
+
+    closed("pairs-warmup", o.warmup_s)
     pairs: list[dict[str, dict[str, Any]]] = []
     for i in range(o.reps):
         pair: dict[str, dict[str, Any]] = {}
         for which in ("off", "on") if i % 2 == 0 else ("on", "off"):
             asyncio.run(set_rules(server.base, admin_email, None if which == "off" else rules_on))
-            spec = Spec(
-                server.port,
-                "",
-                "closed",
-                connections=o.connections,
-                seconds=o.seconds,
-                label=f"{tag}-rules-{which}-{i + 1}",
-                watch_pids=[pid],
-            )
-            pair[which] = pool.run(tmp, spec, n)
+            pair[which] = closed(f"rules-{which}-{i + 1}", o.seconds)
         pairs.append(pair)
     asyncio.run(set_rules(server.base, admin_email, rules_on))
 
