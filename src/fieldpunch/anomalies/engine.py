@@ -1,10 +1,12 @@
 """Running the detectors inside the punch transaction.
 
-A person's findings depend on their punches in trusted-time order, never on arrival order:
-each intake recomputes the person's window around the new punches with `detectors.assess`
-and applies what changed to punches that were already stored (a late clock_in can explain
-an earlier "clock_out without clock_in"). Cross-person facts (a device shared by several
-people, coordinates repeated elsewhere) are looked up once per intake and kept with the punch.
+A person's findings depend on their punches in trusted-time order, never on arrival order.
+New punches that come after everything the person has punched step from the detectors' memory
+on the chain head (`carry`; see anomalies/memory.py). Otherwise the intake re-folds the
+person's window around the new punches (`context`, `run`) and applies what changed to punches
+already stored (a late clock_in can explain an earlier "clock_out without clock_in").
+Cross-person facts (a device shared by several people, coordinates repeated elsewhere) are
+looked up once per intake and kept with the punch.
 """
 
 from __future__ import annotations
