@@ -189,18 +189,13 @@ async def cross_facts(
     if not rows:
         return
     params = cross_params(org_id, user_id, rows, policy)
-    if "devices" in params and "coords" in params:
-        take_cross(rows, user_id, await session.execute(_BOTH, params), tz)
+    device_part, coords_part = CROSS_PARTS
+    parts = [p for key, p in (("devices", device_part), ("coords", coords_part)) if key in params]
+    if not parts:
+        take_cross(rows, user_id, [], tz)  # the rules are off: no others, no repeats
         return
-    others: dict[str, set[str]] = {}
-    repeats: dict[tuple[float, float], list[tuple[str, datetime]]] = {}
-    if "devices" in params:
-        for device_id, other in await session.execute(_SHARED_DEVICE, params):
-            others.setdefault(str(device_id), set()).add(other)
-    elif "coords" in params:
-        for lat, lon, other, at in await session.execute(_SAME_COORDS, params):
-            repeats.setdefault((lat, lon), []).append((other, at))
-    _fill(rows, user_id, others, repeats, tz)
+    stmt = parts[0] if len(parts) == 1 else _BOTH
+    take_cross(rows, user_id, await session.execute(stmt, params), tz)
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,19 +229,21 @@ async def context(
         await cross_facts(session, org_id, user_id, rows, policy, tz)
         return await window(session, org_id, user_id, start, end)
     params.update(start=start, end=end)  # user_id: the same person in every part
+    return _window_of(take_cross(rows, user_id, await session.execute(_ALL, params), tz), end)
+
+
+def _window_of(result: Iterable[Any], end: datetime) -> Window:
+    """A Window from the rows of a `window` part and a `latest` part, oldest first."""
     stored: list[Stored] = []
     latest: datetime | None = None
-    for r in take_cross(rows, user_id, await session.execute(_ALL, params), tz):
+    for r in result:
         if r.part == "window":
             stored.append(Stored(*r[1:]))
         else:
             latest = r.trusted_time
-    stored.sort(key=lambda p: (p.trusted_time, p.id))  # as `window` gives them: oldest first
-    return Window(stored, _complete(stored, latest, end))
-
-
-def _complete(stored: list[Stored], latest: datetime | None, end: datetime) -> bool:
-    return len(stored) < WINDOW_LIMIT and (latest is None or latest <= end)
+    stored.sort(key=lambda p: (p.trusted_time, p.id))
+    complete = len(stored) < WINDOW_LIMIT and (latest is None or latest <= end)
+    return Window(stored, complete)
 
 
 def any_rule_on(policy: Policy) -> bool:
@@ -363,15 +360,7 @@ async def window(
 ) -> Window:
     """The person's latest stored punches in [start, end] (trusted time), oldest first."""
     params = {"org_id": org_id, "user_id": user_id, "start": start, "end": end}
-    stored: list[Stored] = []
-    latest: datetime | None = None
-    for r in await session.execute(_WINDOW_AND_LATEST, params):
-        if r.part == "window":
-            stored.append(Stored(*r[1:]))
-        else:
-            latest = r.trusted_time
-    stored.sort(key=lambda p: (p.trusted_time, p.id))
-    return Window(stored, _complete(stored, latest, end))
+    return _window_of(await session.execute(_WINDOW_AND_LATEST, params), end)
 
 
 def _padded(part: str, given: dict[str, Any]) -> Any:
