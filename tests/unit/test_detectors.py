@@ -1065,17 +1065,16 @@ def test_carrying_the_stored_memory_judges_like_folding_the_facts(
         kept = json.loads(
             json.dumps(memory.dump(state, seq=seq, tz=SH.key, upto=(p.trusted_time, p.id)))
         )
-        loaded = memory.load(kept, user_id=p.user_id, seq=seq, tz=SH.key)
-        assert loaded is not None and loaded[1] == (p.trusted_time, p.id)
-        state = loaded[0]
+        assert memory.upto(kept, seq=seq, tz=SH.key) == (p.trusted_time, p.id)
+        state = memory.state(kept, user_id=p.user_id)
     assert got == _in_order(track)
 
 
 def test_a_stale_memory_is_not_used() -> None:
     state, _ = step(PersonState(), punch("in", at="09:00"), resolve(), SH)
     kept = memory.dump(state, seq=3, tz=SH.key, upto=(local("09:00"), "in"))
-    assert memory.load(kept, user_id="u-li-lei", seq=3, tz=SH.key) is not None
-    assert memory.load(kept, user_id="u-li-lei", seq=4, tz=SH.key) is None  # the chain moved on
-    assert memory.load(kept, user_id="u-li-lei", seq=3, tz="Asia/Urumqi") is None  # other days
-    assert memory.load({**kept, "v": 0}, user_id="u-li-lei", seq=3, tz=SH.key) is None
-    assert memory.load(None, user_id="u-li-lei", seq=0, tz=SH.key) is None
+    assert memory.upto(kept, seq=3, tz=SH.key) is not None
+    assert memory.upto(kept, seq=4, tz=SH.key) is None  # the chain moved on
+    assert memory.upto(kept, seq=3, tz="Asia/Urumqi") is None  # other days
+    assert memory.upto({**kept, "v": 0}, seq=3, tz=SH.key) is None
+    assert memory.upto(None, seq=0, tz=SH.key) is None

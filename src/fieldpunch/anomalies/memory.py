@@ -72,10 +72,8 @@ def dump(state: PersonState, *, seq: int, tz: str, upto: tuple[datetime, str]) -
     }
 
 
-def load(
-    memory: Mapping[str, Any] | None, *, user_id: str, seq: int, tz: str
-) -> tuple[PersonState, tuple[datetime, str]] | None:
-    """The state and its `upto`, or None when the memory is missing or stale (see above)."""
+def upto(memory: Mapping[str, Any] | None, *, seq: int, tz: str) -> tuple[datetime, str] | None:
+    """The (trusted time, id) the memory reaches, or None when it is missing or stale (above)."""
     if (
         not memory
         or memory.get("v") != VERSION
@@ -83,13 +81,17 @@ def load(
         or memory.get("tz") != tz
     ):
         return None
+    at, pid = memory["upto"]
+    return datetime.fromisoformat(at), pid
+
+
+def state(memory: Mapping[str, Any], *, user_id: str) -> PersonState:
+    """The state kept in a memory that `upto` found current."""
     prev = memory["previous"]
     day = memory["day"]
-    state = PersonState(
+    return PersonState(
         previous=None if prev is None else _facts(user_id, prev),
         last_of_kind=MappingProxyType({k: _facts(user_id, p) for k, p in memory["kinds"].items()}),
         open_visits=MappingProxyType({c: _facts(user_id, p) for c, p in memory["visits"].items()}),
         clocked_in_day=None if day is None else date.fromisoformat(day),
     )
-    at, pid = memory["upto"]
-    return state, (datetime.fromisoformat(at), pid)

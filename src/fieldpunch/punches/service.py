@@ -556,14 +556,17 @@ async def _policy(session: AsyncSession, owner: Owner) -> Policy:
     return (await policies.load(session, owner.org_id)).for_person(owner.user_id, owner.team_id)
 
 
+def _steps_from_memory(locked: Head, org: OrgView, rows: list[dict[str, Any]]) -> bool:
+    """Whether the head's memory is current and every new row comes after it (see `_assess`)."""
+    reach = memory.upto(locked.memory, seq=locked.seq, tz=org.tz.key)
+    return reach is not None and engine.follows(reach, rows)
+
+
 def _carries(
     owner: Owner, org: OrgView, locked: Head, policy: Policy, rows: list[dict[str, Any]]
 ) -> bool:
-    """Whether the detectors will step from the memory on the chain head (see `_assess`)."""
-    if not rows or not engine.any_rule_on(policy):
-        return False
-    remembered = memory.load(locked.memory, user_id=owner.user_id, seq=locked.seq, tz=org.tz.key)
-    return remembered is not None and engine.follows(remembered[1], rows)
+    """Whether the detectors will step from the memory and read the cross-person facts."""
+    return bool(rows) and engine.any_rule_on(policy) and _steps_from_memory(locked, org, rows)
 
 
 async def _seen(
@@ -697,13 +700,13 @@ async def _assess(
     a late arrival, or no usable memory, re-folds the person's window around them.
     """
     on = engine.any_rule_on(policy)
-    remembered = memory.load(locked.memory, user_id=owner.user_id, seq=locked.seq, tz=org.tz.key)
-    if remembered is not None and engine.follows(remembered[1], rows):
+    if locked.memory is not None and _steps_from_memory(locked, org, rows):
         if on and not crossed:
             await engine.cross_facts(session, owner.org_id, owner.user_id, rows, policy, org.tz)
         # With every rule off this finds nothing, but keeps the memory current (no reads), so
         # switching detection back on needs no window.
-        return engine.carry(remembered[0], rows, policy, org.tz), []
+        state = memory.state(locked.memory, user_id=owner.user_id)
+        return engine.carry(state, rows, policy, org.tz), []
     if not on:  # an org that turned detection off reads nothing for it
         return engine.run(engine.Window([], complete=False), rows, policy, org.tz), []
     window = await engine.context(session, owner.org_id, owner.user_id, rows, policy, org.tz)
