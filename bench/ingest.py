@@ -904,14 +904,7 @@ def measure_singles(
         "postgres_cpu_pct_at_max": _median([r["cpu_pct"].get("postgres") for r in closed]),
         # CPU used meanwhile by processes that are not part of the benchmark: > ~20% skews it.
         "other_cpu_pct": _median([r["cpu_pct"].get("other") for r in closed + opened]),
-        "server_cpu_ms_per_request": _median(
-            [
-                round(10 * r["cpu_pct"][str(pid[0])] / r["ok_rps"], 3)
-                if r["ok_rps"] and str(pid[0]) in r["cpu_pct"]
-                else None
-                for r in closed
-            ]
-        ),
+        "server_cpu_ms_per_request": _median([_cpu_ms(r, pid[0]) for r in closed]),
         "open_rate": o.rate,
         "open_achieved_rps": _median([r["ok_rps"] for r in opened]),
         "open_p50_ms": _median([r["latency_ms"]["p50"] for r in opened]),
@@ -1172,8 +1165,10 @@ def run_db(db: str, o: Options, tmp_root: Path) -> dict[str, Any]:
 
 
 def _cpu_ms(run: dict[str, Any], pid: int) -> float | None:
-    cpu = run["cpu_pct"].get(str(pid))
-    return round(10 * cpu / run["ok_rps"], 3) if cpu and run["ok_rps"] else None
+    """Server CPU per request in ms: % of a core over requests per second."""
+    if not run["ok_rps"] or str(pid) not in run["cpu_pct"]:
+        return None
+    return round(10 * run["cpu_pct"][str(pid)] / run["ok_rps"], 3)
 
 
 def measure_detector_cost(
