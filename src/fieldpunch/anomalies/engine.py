@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, cast, func, literal, null, select, tuple_, union_all
+from sqlalchemy import and_, bindparam, cast, func, literal, null, select, tuple_, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldpunch.anomalies.detectors import MEMORY, PersonState, fold
@@ -68,74 +68,119 @@ def static_facts(
 _p = table_of(Punch)
 
 
-def _on_device(other: Any) -> Any:
+def _among(col: Any, name: str, single: bool) -> Any:
+    """`col` equal to the value bound to `name` (one punch), or in the list bound to it.
+
+    An expanding IN is rendered into the SQL text on every execution (~0.1 ms for a statement
+    of this size, a tenth of a single punch's server time): a single punch binds plain values.
+    """
+    return col == bindparam(name) if single else col.in_(bindparam(name, expanding=True))
+
+
+def _on_device(other: Any, single: bool) -> Any:
     return select(_p.c.device_id, _p.c.user_id).where(
         _p.c.org_id == bindparam("org_id"),
-        _p.c.device_id.in_(bindparam("devices", expanding=True)),
+        _among(_p.c.device_id, "devices", single),
         other,
         _p.c.trusted_time >= bindparam("device_since"),
     )
 
 
-# Other people on the device: the ids below the person's and above it, two ranges of
-# ix_punches_org_device_user_time that skip the person's own punches (most of the device's).
-_others = union_all(
-    _on_device(_p.c.user_id < bindparam("user_id")),
-    _on_device(_p.c.user_id > bindparam("user_id")),
-).subquery()
-_SHARED_DEVICE = select(_others.c.device_id, _others.c.user_id).distinct()
-_SAME_COORDS = (
-    select(_p.c.raw_lat, _p.c.raw_lon, _p.c.user_id, _p.c.trusted_time)
-    .where(
-        _p.c.org_id == bindparam("org_id"),
-        tuple_(_p.c.raw_lat, _p.c.raw_lon).in_(bindparam("coords", expanding=True)),
-        _p.c.trusted_time >= bindparam("coords_since"),
+def _same_coords(single: bool) -> Any:
+    at = (
+        and_(_p.c.raw_lat == bindparam("coords_lat"), _p.c.raw_lon == bindparam("coords_lon"))
+        if single
+        else tuple_(_p.c.raw_lat, _p.c.raw_lon).in_(bindparam("coords", expanding=True))
     )
-    .limit(10_000)
-)
-# Both in one round trip when both rules need them (the usual case): rows tagged by `part`.
-# The intake adds its idempotency read to the same round trip (`CROSS_PARTS`, `take_cross`).
-_shared, _same = _SHARED_DEVICE.subquery(), _SAME_COORDS.subquery()
-CROSS_PARTS = (
-    select(
+    return (
+        select(_p.c.raw_lat, _p.c.raw_lon, _p.c.user_id, _p.c.trusted_time)
+        .where(_p.c.org_id == bindparam("org_id"), at)
+        .where(_p.c.trusted_time >= bindparam("coords_since"))
+        .limit(10_000)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CrossReads:
+    """The cross-person reads, for one punch (`single`) or several; rows tagged by `part`.
+
+    `device`: other people on the device (the ids below the person's and above it, two ranges
+    of ix_punches_org_device_user_time that skip the person's own punches, most of the
+    device's). `coords`: identical raw coordinates. `both` in one round trip when both rules
+    need them (the usual case); the intake adds its idempotency read to it (`take_cross`).
+    """
+
+    device: Any
+    coords: Any
+    both: Any
+    shared: Any  # subqueries, for the window statement
+    same: Any
+
+
+def _cross_reads(single: bool) -> CrossReads:
+    others = union_all(
+        _on_device(_p.c.user_id < bindparam("user_id"), single),
+        _on_device(_p.c.user_id > bindparam("user_id"), single),
+    ).subquery()
+    shared = select(others.c.device_id, others.c.user_id).distinct().subquery()
+    same = _same_coords(single).subquery()
+    device = select(
         literal("device").label("part"),
-        _shared.c.device_id,
-        _shared.c.user_id,
+        shared.c.device_id,
+        shared.c.user_id,
         cast(null(), _p.c.raw_lat.type).label("raw_lat"),
         cast(null(), _p.c.raw_lon.type).label("raw_lon"),
         cast(null(), _p.c.trusted_time.type).label("trusted_time"),
-    ),
-    select(
+    )
+    coords = select(
         literal("coords").label("part"),
         cast(null(), _p.c.device_id.type).label("device_id"),
-        _same.c.user_id,
-        _same.c.raw_lat,
-        _same.c.raw_lon,
-        _same.c.trusted_time,
-    ),
-)
-_BOTH = union_all(*CROSS_PARTS)
+        same.c.user_id,
+        same.c.raw_lat,
+        same.c.raw_lon,
+        same.c.trusted_time,
+    )
+    return CrossReads(device, coords, union_all(device, coords), shared, same)
+
+
+CROSS = {single: _cross_reads(single) for single in (True, False)}
+
+
+def cross_reads(rows: Sequence[Any]) -> CrossReads:
+    """The statements for these rows (their parameters: `cross_params`)."""
+    return CROSS[len(rows) == 1]
 
 
 def cross_params(
     org_id: str, user_id: str, rows: Sequence[dict[str, Any]], policy: Policy
 ) -> dict[str, Any]:
-    """Parameters of the cross-person reads the policy needs (`devices`, `coords` or both)."""
+    """Parameters of `cross_reads(rows)` for the reads the policy needs.
+
+    `device_since` is there when the device part is needed, `coords_since` when the coords part is.
+    """
     earliest = min(r["trusted_time"] for r in rows)
     devices = {r["device_id"] for r in rows if r["device_id"]}
     coords = {(r["raw_lat"], r["raw_lon"]) for r in rows}
+    single = len(rows) == 1
     params: dict[str, Any] = {"org_id": org_id}
     if devices and policy.rules["shared_device"].enabled:
         params.update(
-            devices=list(devices),
+            devices=next(iter(devices)) if single else list(devices),
             user_id=user_id,
             device_since=earliest - timedelta(days=policy.shared_device_days),
         )
     if policy.rules["too_perfect"].enabled:
-        params.update(
-            coords=list(coords), coords_since=earliest - timedelta(days=policy.too_perfect_days)
-        )
+        if single:
+            params["coords_lat"], params["coords_lon"] = next(iter(coords))
+        else:
+            params["coords"] = list(coords)
+        params["coords_since"] = earliest - timedelta(days=policy.too_perfect_days)
     return params
+
+
+def needs_both(params: dict[str, Any]) -> bool:
+    """Whether both cross-person reads are needed (the usual case)."""
+    return "device_since" in params and "coords_since" in params
 
 
 def _fill(
@@ -159,7 +204,7 @@ def _fill(
 def take_cross(
     rows: Sequence[dict[str, Any]], user_id: str, result: Iterable[Any], tz: ZoneInfo
 ) -> list[Any]:
-    """Fill the cross-person facts of `rows` from a read of CROSS_PARTS and more; the rest."""
+    """Fill the cross-person facts of `rows` from a read of `CrossReads` and more; the rest."""
     others: dict[str, set[str]] = {}
     repeats: dict[tuple[float, float], list[tuple[str, datetime]]] = {}
     rest = []
@@ -189,12 +234,16 @@ async def cross_facts(
     if not rows:
         return
     params = cross_params(org_id, user_id, rows, policy)
-    device_part, coords_part = CROSS_PARTS
-    parts = [p for key, p in (("devices", device_part), ("coords", coords_part)) if key in params]
+    reads = cross_reads(rows)
+    parts = [
+        part
+        for key, part in (("device_since", reads.device), ("coords_since", reads.coords))
+        if key in params
+    ]
     if not parts:
         take_cross(rows, user_id, [], tz)  # the rules are off: no others, no repeats
         return
-    stmt = parts[0] if len(parts) == 1 else _BOTH
+    stmt = parts[0] if len(parts) == 1 else reads.both
     take_cross(rows, user_id, await session.execute(stmt, params), tz)
 
 
@@ -225,11 +274,12 @@ async def context(
     times = [r["trusted_time"] for r in rows]
     start, end = min(times) - CONTEXT, max(times) + CONTEXT
     params = cross_params(org_id, user_id, rows, policy)
-    if "devices" not in params or "coords" not in params:
+    if not needs_both(params):
         await cross_facts(session, org_id, user_id, rows, policy, tz)
         return await window(session, org_id, user_id, start, end)
     params.update(start=start, end=end)  # user_id: the same person in every part
-    return _window_of(take_cross(rows, user_id, await session.execute(_ALL, params), tz), end)
+    stmt = _ALL[len(rows) == 1]
+    return _window_of(take_cross(rows, user_id, await session.execute(stmt, params), tz), end)
 
 
 def _window_of(result: Iterable[Any], end: datetime) -> Window:
@@ -377,21 +427,29 @@ def _padded(part: str, given: dict[str, Any]) -> Any:
 _WINDOW_PART = select(literal("window").label("part"), *[_w.c[f] for f in Stored.__slots__])  # type: ignore[attr-defined]
 _LATEST_PART = _padded("latest", {"trusted_time": _l.c.trusted_time})
 _WINDOW_AND_LATEST = union_all(_WINDOW_PART, _LATEST_PART)
-# The window and both cross-person reads in one round trip, rows tagged by `part`.
-_ALL = union_all(
-    _WINDOW_PART,
-    _LATEST_PART,
-    _padded("device", {"device_id": _shared.c.device_id, "user_id": _shared.c.user_id}),
-    _padded(
-        "coords",
-        {
-            "user_id": _same.c.user_id,
-            "raw_lat": _same.c.raw_lat,
-            "raw_lon": _same.c.raw_lon,
-            "trusted_time": _same.c.trusted_time,
-        },
-    ),
-)
+
+
+def _all(reads: CrossReads) -> Any:
+    """The window and both cross-person reads in one round trip, rows tagged by `part`."""
+    return union_all(
+        _WINDOW_PART,
+        _LATEST_PART,
+        _padded(
+            "device", {"device_id": reads.shared.c.device_id, "user_id": reads.shared.c.user_id}
+        ),
+        _padded(
+            "coords",
+            {
+                "user_id": reads.same.c.user_id,
+                "raw_lat": reads.same.c.raw_lat,
+                "raw_lon": reads.same.c.raw_lon,
+                "trusted_time": reads.same.c.trusted_time,
+            },
+        ),
+    )
+
+
+_ALL = {single: _all(reads) for single, reads in CROSS.items()}
 
 
 Order = tuple[datetime, str]  # (trusted time, id): the detectors' order

@@ -146,19 +146,29 @@ _SEEN = select(_punches.c.id, _punches.c.client_id).where(
     _punches.c.org_id == bindparam("org_id"),
     _punches.c.client_id.in_(bindparam("client_ids", expanding=True)),
 )
-_seen_q = _SEEN.subquery()
-# The idempotency read and the detectors' cross-person reads in one round trip (after the
-# lock): the stored punch's id and client_id ride in the cross parts' first two columns.
-_SEEN_AND_CROSS = union_all(
-    select(
-        literal("seen").label("part"),
-        _seen_q.c.id.label("device_id"),
-        _seen_q.c.client_id.label("user_id"),
-        *(cast(null(), _punches.c[c].type).label(c) for c in ("raw_lat", "raw_lon")),
-        cast(null(), _punches.c.trusted_time.type).label("trusted_time"),
-    ),
-    *engine.CROSS_PARTS,
-)
+
+
+def _seen_and_cross(seen: Any, reads: engine.CrossReads) -> Any:
+    """The idempotency read and the detectors' cross-person reads in one round trip (after the
+    lock): the stored punch's id and client_id ride in the cross parts' first two columns."""
+    q = seen.subquery()
+    return union_all(
+        select(
+            literal("seen").label("part"),
+            q.c.id.label("device_id"),
+            q.c.client_id.label("user_id"),
+            *(cast(null(), _punches.c[c].type).label(c) for c in ("raw_lat", "raw_lon")),
+            cast(null(), _punches.c.trusted_time.type).label("trusted_time"),
+        ),
+        reads.device,
+        reads.coords,
+    )
+
+
+_SEEN_AND_CROSS = {
+    single: _seen_and_cross(_SEEN_ONE if single else _SEEN, reads)
+    for single, reads in engine.CROSS.items()
+}
 _INSERT_PUNCHES = insert(_punches)
 _REASSESSED = (
     update(_punches)
@@ -585,9 +595,13 @@ async def _seen(
     """
     if crossing:
         params = engine.cross_params(owner.org_id, owner.user_id, rows, policy)
-        if "devices" in params and "coords" in params:
-            params["client_ids"] = client_ids
-            result = await session.execute(_SEEN_AND_CROSS, params)
+        if engine.needs_both(params):
+            single = len(rows) == 1
+            if single:
+                params["client_id"] = client_ids[0]
+            else:
+                params["client_ids"] = client_ids
+            result = await session.execute(_SEEN_AND_CROSS[single], params)
             stored = engine.take_cross(rows, owner.user_id, result, org.tz)
             return [r.device_id for r in stored], True
     if len(client_ids) == 1:
