@@ -22,7 +22,7 @@ from fieldpunch.config import Settings, load_settings
 from fieldpunch.corrections.endpoints import router as corrections_router
 from fieldpunch.customers.endpoints import router as customers_router
 from fieldpunch.db import migrate
-from fieldpunch.db.engine import Database
+from fieldpunch.db.engine import Database, open_database
 from fieldpunch.devices.endpoints import router as devices_router
 from fieldpunch.jobs.endpoints import router as jobs_router
 from fieldpunch.jobs.relay import Relay
@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        db = app.state.db = Database(settings.db_url)
+        db = app.state.db = open_database(settings)
         app.state.hub = make_hub(settings.redis_url, settings.db_url)
         await app.state.hub.start()
         app.state.relay = Relay(db, app.state.hub)

@@ -164,7 +164,7 @@ def worker(
     Several workers may run at once: each job runs on one of them, each periodic task once.
     On SIGTERM running jobs get FIELDPUNCH_WORKER_GRACE_S to finish; the rest go back to the queue.
     """
-    from fieldpunch.db.engine import Database
+    from fieldpunch.db.engine import open_database
     from fieldpunch.db.migrate import current, head
     from fieldpunch.jobs.worker import build_runner
     from fieldpunch.kit.logs import configure
@@ -173,7 +173,7 @@ def worker(
     configure(settings.log_level)
 
     async def run() -> None:
-        db = Database(settings.db_url)
+        db = open_database(settings)
         try:
             at = await current(db.engine)
             if at != {head()}:

@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     database_url: str = ""
     redis_url: str | None = None
+    # Database connections per process (no overflow: requests beyond it wait for one, up to
+    # db_pool_timeout_s, then get 503). PostgreSQL's max_connections must cover every process.
+    db_pool_size: int = Field(default=20, ge=1, le=1000)
+    db_pool_timeout_s: float = Field(default=30.0, gt=0, le=600)
     secret_key: str = ""
     base_url: str = "http://127.0.0.1:8000"
     access_token_ttl_s: int = Field(default=3600, ge=60, le=86400)

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("fieldpunch.errors")
@@ -154,6 +155,14 @@ def install(app: FastAPI) -> None:
         log.info("integrity conflict", extra={"error": str(exc.orig)[:200]})
         return problem(
             409, "conflict", "Conflict", "conflicts with existing data; retry or change it"
+        )
+
+    @app.exception_handler(PoolTimeout)
+    async def _busy(_: Request, exc: PoolTimeout) -> JSONResponse:
+        # Every pooled connection stayed busy for FIELDPUNCH_DB_POOL_TIMEOUT_S: overloaded.
+        log.warning("no database connection free", extra={"error": str(exc)[:200]})
+        return problem(
+            503, "busy", "Busy", "the server is busy; retry shortly", headers={"Retry-After": "1"}
         )
 
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
