@@ -37,6 +37,7 @@ from fieldpunch.orgs.endpoints import router as org_router
 from fieldpunch.photos.endpoints import router as photos_router
 from fieldpunch.places.endpoints import router as places_router
 from fieldpunch.places.fences import FenceCache
+from fieldpunch.punches.asgi_route import PunchRoute
 from fieldpunch.punches.endpoints import router as punches_router
 from fieldpunch.punches.service import Intake
 from fieldpunch.teams.endpoints import router as teams_router
@@ -52,7 +53,8 @@ def _operation_id(route: APIRoute) -> str:
     return route.name
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, asgi_punch_route: bool = True) -> FastAPI:
+    """The app. `asgi_punch_route=False` leaves POST /punches to FastAPI (for a test)."""
     settings = settings or load_settings()
     settings.signing_key  # noqa: B018 - fail (or create the key file) now, not at first login
 
@@ -153,5 +155,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     web_static.mount(app)  # the field app at /app/ (built by `make web`)
     web_apidocs.mount(app)  # /docs, Swagger UI from the same build
 
+    if asgi_punch_route:  # inside the request log: every request is logged alike
+        app.add_middleware(PunchRoute, path=f"{API_PREFIX}/punches")
     app.add_middleware(RequestLog, enabled=settings.access_log)
     return app

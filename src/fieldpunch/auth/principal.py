@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 from sqlalchemy import ColumnElement, Select, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -183,7 +184,19 @@ async def current_principal(
 ) -> Principal:
     if creds is None or creds.scheme.lower() != "bearer" or not creds.credentials:
         raise Unauthorized("missing bearer token")
-    token = creds.credentials
+    return await principal_of(request, session, creds.credentials)
+
+
+def bearer_token(authorization: str | None) -> str:
+    """The token of an `Authorization: Bearer …` header, as `current_principal` reads it."""
+    scheme, token = get_authorization_scheme_param(authorization)
+    if not authorization or scheme.lower() != "bearer" or not token:
+        raise Unauthorized("missing bearer token")
+    return token
+
+
+async def principal_of(request: Request, session: AsyncSession, token: str) -> Principal:
+    """The caller a bearer token (access token or API key) stands for; kept on request.state."""
     if token.startswith(apikeys.PREFIX):
         principal = await _from_api_key(request, session, token)
     else:

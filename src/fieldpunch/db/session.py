@@ -19,18 +19,25 @@ from fieldpunch.db.engine import Database
 _READ_ONLY = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+async def in_transaction(
+    request: Request, handler: Callable[[Request], Coroutine[Any, Any, Response]]
+) -> Response:
+    """`handler`'s answer once its transaction (`request.state.session`) has committed."""
+    db: Database = request.app.state.db
+    async with db.transaction(write=request.method not in _READ_ONLY) as session:
+        request.state.session = session
+        response = await handler(request)
+    for hook in getattr(request.state, "after_commit", ()):
+        hook()
+    return response
+
+
 class TxRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def run(request: Request) -> Response:
-            db: Database = request.app.state.db
-            async with db.transaction(write=request.method not in _READ_ONLY) as session:
-                request.state.session = session
-                response = await handler(request)
-            for hook in getattr(request.state, "after_commit", ()):
-                hook()
-            return response
+            return await in_transaction(request, handler)
 
         return run
 

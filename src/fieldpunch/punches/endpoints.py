@@ -3,8 +3,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import AwareDatetime
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldpunch.auth import timeproof
 from fieldpunch.auth.principal import Caller, Principal, need
@@ -69,9 +70,17 @@ async def create_punch(
     crs: Annotated[
         CRS | None, Query(description="CRS of the answer; default: the punch's own")
     ] = None,
-) -> JSONResponse:
+) -> Response:
     """One punch. Answered only after it is committed; sending it again returns the stored one."""
-    raw = await request.json()
+    # Served by punches/asgi_route.py in front of FastAPI (the same steps and answers); this
+    # route documents it and serves it when that is not installed.
+    return await one_punch(request, session, p, await request.json(), body, crs)
+
+
+async def one_punch(
+    request: Request, session: AsyncSession, p: Principal, raw: Any, body: PunchIn, crs: CRS | None
+) -> Response:
+    """The answer to a single punch (`raw`, validated as `body`) by caller `p`."""
     results, new = await service.submit(
         session, _intake(request), p, [raw], batch=False, validated=[body]
     )
@@ -80,7 +89,7 @@ async def create_punch(
         _published(request)
     if item.punch is not None:
         answer = in_crs(item.punch, crs or body.location.crs)
-        return JSONResponse(answer.model_dump(mode="json"), status_code=item.status)
+        return Response(answer.model_dump_json(), item.status, media_type="application/json")
     return JSONResponse(
         item.problem, status_code=item.status, media_type="application/problem+json"
     )
