@@ -42,6 +42,7 @@ from fieldpunch.auth.principal import Principal
 from fieldpunch.cells.models import Cell
 from fieldpunch.customers.models import Customer
 from fieldpunch.db.base import table_of
+from fieldpunch.db.driver_sql import DriverStatement
 from fieldpunch.devices.keys import load_p256
 from fieldpunch.devices.models import Device
 from fieldpunch.geo.crs import CRS
@@ -166,8 +167,8 @@ def _seen_and_cross(seen: Any, reads: engine.CrossReads) -> Any:
 
 
 _SEEN_AND_CROSS = {
-    single: _seen_and_cross(_SEEN_ONE if single else _SEEN, reads)
-    for single, reads in engine.CROSS.items()
+    True: DriverStatement(_seen_and_cross(_SEEN_ONE, engine.CROSS[True])),
+    False: _seen_and_cross(_SEEN, engine.CROSS[False]),  # expanding lists: rendered per execution
 }
 _INSERT_PUNCHES = insert(_punches)
 _REASSESSED = (
@@ -307,7 +308,7 @@ _h = (
     .returning(_heads.c.seq, _heads.c.hash, _heads.c.detector_memory)
     .cte("head")
 )
-_HEAD_ORG_DEVICE = (
+_HEAD_ORG_DEVICE = DriverStatement(
     select(_h.c.seq, _h.c.hash, _h.c.detector_memory, *_ORG_DEVICE_COLUMNS)
     .select_from(_h.join(_orgs, true()).outerjoin(_devs, _THE_DEVICE))
     .where(_orgs.c.id == bindparam("org_id"))
@@ -324,7 +325,7 @@ async def _lock_head_with_org(
         "org_id": org_id,
         "device_id": device_id,
     }
-    row = (await session.execute(_HEAD_ORG_DEVICE, params)).one()
+    row = (await _HEAD_ORG_DEVICE.execute(session, params)).one()
     org = _view(row.settings, row.geo_version, row.timezone)
     devices = {} if row.device_id is None else {row.device_id: _device(row)}
     return Head(int(row.seq), str(row.hash), row.detector_memory), org, devices
@@ -599,9 +600,10 @@ async def _seen(
             single = len(rows) == 1
             if single:
                 params["client_id"] = client_ids[0]
+                result = await _SEEN_AND_CROSS[True].execute(session, params)
             else:
                 params["client_ids"] = client_ids
-            result = await session.execute(_SEEN_AND_CROSS[single], params)
+                result = await session.execute(_SEEN_AND_CROSS[False], params)
             stored = engine.take_cross(rows, owner.user_id, result, org.tz)
             return [r.device_id for r in stored], True
     if len(client_ids) == 1:
