@@ -27,7 +27,7 @@ from fieldpunch.devices.endpoints import router as devices_router
 from fieldpunch.jobs.endpoints import router as jobs_router
 from fieldpunch.jobs.relay import Relay
 from fieldpunch.jobs.worker import build_runner
-from fieldpunch.kit import errors
+from fieldpunch.kit import collector, errors
 from fieldpunch.kit.logs import RequestLog
 from fieldpunch.live.endpoints import router as live_router
 from fieldpunch.live.redis_hub import make_hub
@@ -53,7 +53,18 @@ def _operation_id(route: APIRoute) -> str:
     return route.name
 
 
-def create_app(settings: Settings | None = None, *, asgi_punch_route: bool = True) -> FastAPI:
+def serve_app() -> FastAPI:
+    """The app as `fieldpunch serve` runs it: its process is the server's alone, so the garbage
+    collector is settled for serving once start-up is done (kit/collector.py)."""
+    return create_app(settle_collector=True)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    asgi_punch_route: bool = True,
+    settle_collector: bool = False,
+) -> FastAPI:
     """The app. `asgi_punch_route=False` leaves POST /punches to FastAPI (for a test)."""
     settings = settings or load_settings()
     settings.signing_key  # noqa: B018 - fail (or create the key file) now, not at first login
@@ -74,6 +85,8 @@ def create_app(settings: Settings | None = None, *, asgi_punch_route: bool = Tru
                 db, settings, role="serve", after_job=app.state.relay.kick
             )
             await app.state.jobs.start()
+        if settle_collector:
+            collector.settle()
         try:
             yield
         finally:

@@ -76,7 +76,7 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
     if settings.database_url:
         os.environ["FIELDPUNCH_DATABASE_URL"] = settings.database_url
     uvicorn.run(
-        "fieldpunch.app:create_app",
+        "fieldpunch.app:serve_app",
         factory=True,
         host=host,
         port=port,
