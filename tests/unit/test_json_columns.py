@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fieldpunch.db.engine import json_loads
+from fieldpunch.punches.onestatement import _json_text
 
 values = st.recursive(
     st.none()
@@ -44,3 +45,24 @@ def test_reads_exactly_what_json_reads(value: object) -> None:
 def test_the_cases_where_orjson_alone_would_differ() -> None:
     for text in ("123456789012345678901234567890", "[NaN, Infinity]", "[1e400]", '"\\ud800"'):
         assert _same(json_loads(text), json.loads(text))
+
+
+finite = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**80), max_value=2**80)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: (
+        st.lists(inner, max_size=5) | st.dictionaries(st.text() | st.integers(), inner, max_size=5)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(finite)
+def test_postgresql_writes_the_values_json_dumps_writes(value: object) -> None:
+    """The one-statement write's JSON text (orjson, json.dumps where orjson refuses) reads back
+    as json.dumps's text does: jsonb keeps the values."""
+    assert _same(json.loads(_json_text(value)), json.loads(json.dumps(value)))
