@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import bindparam, insert, literal, select
-from sqlalchemy.exc import StatementError
+from sqlalchemy import Integer, String, bindparam, cast, insert, literal, select
+from sqlalchemy.exc import DataError, StatementError
 
 from fieldpunch.db.base import table_of
 from fieldpunch.db.driver_sql import DriverStatement
@@ -43,15 +43,28 @@ async def test_rows_match_a_core_execution(db: Database) -> None:
         params = {"name": name, "before": before}  # any zone: bound as UTC by the column type
         async with db.transaction(write=False) as session:
             core = (await session.execute(_STMT, params)).all()
-            driver = (await statement.execute(session, params)).all()
+            driver = await statement.execute(session, params)
         assert len(core) == expected
         assert [tuple(r) for r in driver] == [tuple(r) for r in core]
-        assert [r._mapping.keys() for r in driver] == [r._mapping.keys() for r in core]
+        assert [list(r._asdict()) for r in driver] == [list(r._mapping) for r in core]
     assert driver == [] and core == []
     async with db.transaction(write=False) as session:
-        (found,) = (await statement.execute(session, {"name": name, "before": at})).all()
+        (found,) = await statement.execute(session, {"name": name, "before": at})
     assert found.part == "due" and found.next_run_at == at and found.next_run_at.tzinfo
     # A parameter without a value is an error, not a NULL (SQLite runs it through SQLAlchemy).
     with pytest.raises((KeyError, StatementError)):
         async with db.transaction(write=False) as session:
             await statement.execute(session, {"name": name})
+
+
+async def test_database_errors_are_sqlalchemy_errors_with_their_sqlstate(db: Database) -> None:
+    """What the app's handlers read: a value the database refuses is a DataError (22…)."""
+    if db.dialect != "postgresql":
+        pytest.skip("driver SQL runs on PostgreSQL only")
+    refused = DriverStatement(select(cast(bindparam("text", type_=String), Integer).label("n")))
+    with pytest.raises(DataError) as caught:
+        async with db.transaction(write=False) as session:
+            await refused.execute(session, {"text": "not a number"})
+    assert caught.value.orig.sqlstate.startswith("22")  # type: ignore[union-attr]
+    async with db.transaction(write=False) as session:  # the pool's connection still works
+        assert [tuple(r) for r in await refused.execute(session, {"text": "7"})] == [(7,)]

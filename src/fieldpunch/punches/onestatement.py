@@ -20,6 +20,7 @@ import orjson
 from sqlalchemy import JSON, BigInteger, Boolean, Float, Integer, String, Table, Text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fieldpunch.db import driver_sql
 from fieldpunch.db.types import UTCDateTime
 
 
@@ -124,8 +125,7 @@ class Plan:
         sql = self._sql.get(key)
         if sql is None:
             sql = self._sql[key] = self._build(shaped)
-        conn = await session.connection()
-        await conn.exec_driver_sql(sql, tuple(params))
+        await driver_sql.run(session, sql, params)
 
 
 PLAN = Plan()

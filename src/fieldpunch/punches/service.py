@@ -325,7 +325,7 @@ async def _lock_head_with_org(
         "org_id": org_id,
         "device_id": device_id,
     }
-    row = (await _HEAD_ORG_DEVICE.execute(session, params)).one()
+    (row,) = await _HEAD_ORG_DEVICE.execute(session, params)
     org = _view(row.settings, row.geo_version, row.timezone)
     devices = {} if row.device_id is None else {row.device_id: _device(row)}
     return Head(int(row.seq), str(row.hash), row.detector_memory), org, devices
