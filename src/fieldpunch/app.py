@@ -77,6 +77,8 @@ def create_app(
         app.state.relay = Relay(db, app.state.hub)
         app.state.intake = Intake(secret=settings.signing_key, fences=FenceCache())
         app.state.login_throttle = make_throttle(settings)
+        if settle_collector:  # before the relay and the jobs allocate anything lasting
+            collector.settle()
         app.state.relay.start()
         # Embedded mode has no worker process: the job runner (and its schedules) runs here.
         app.state.jobs = None
@@ -85,8 +87,6 @@ def create_app(
                 db, settings, role="serve", after_job=app.state.relay.kick
             )
             await app.state.jobs.start()
-        if settle_collector:
-            collector.settle()
         try:
             yield
         finally:

@@ -14,6 +14,7 @@ import pytest
 
 from fieldpunch.app import create_app
 from fieldpunch.config import Settings
+from fieldpunch.punches import asgi_route
 from tests.factories import Api, OrgKit
 from tests.keys import new_p256
 from tests.punching import punch, sign
@@ -38,18 +39,36 @@ def _answer(r: httpx.Response) -> tuple[int, str, Any, str | None]:
     return r.status_code, r.headers["content-type"], body, r.headers.get("www-authenticate")
 
 
+@pytest.fixture(autouse=True)
+def served(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Paths of the requests the plain ASGI route answered itself (not FastAPI behind it)."""
+    calls: list[str] = []
+    inner = asgi_route._punch
+
+    async def counted(request: Any) -> Any:
+        calls.append(request.url.path)
+        return await inner(request)
+
+    monkeypatch.setattr(asgi_route, "_punch", counted)
+    return calls
+
+
 async def _both(
-    pair: tuple[httpx.AsyncClient, httpx.AsyncClient], **request: Any
+    pair: tuple[httpx.AsyncClient, httpx.AsyncClient], calls: list[str], **request: Any
 ) -> tuple[int, str, Any, str | None]:
     fast, plain = pair
-    a, b = await fast.post(PATH, **request), await plain.post(PATH, **request)
+    seen = len(calls)
+    a = await fast.post(PATH, **request)
+    assert len(calls) == seen + 1, "the plain ASGI route did not answer"
+    b = await plain.post(PATH, **request)
+    assert len(calls) == seen + 1, "the app without it still used it"
     assert "x-request-id" in a.headers and "x-request-id" in b.headers
     assert _answer(a) == _answer(b), request
     return _answer(a)
 
 
 async def test_refusals_are_the_same(
-    pair: tuple[httpx.AsyncClient, httpx.AsyncClient], org: OrgKit
+    pair: tuple[httpx.AsyncClient, httpx.AsyncClient], org: OrgKit, served: list[str]
 ) -> None:
     fast, _ = pair
     staff = Api(fast, (await org.person("staff")).token)
@@ -88,20 +107,20 @@ async def test_refusals_are_the_same(
         ),
     ]
     for status, request in cases:
-        got, content_type, body, _ = await _both(pair, **request)
+        got, content_type, body, _ = await _both(pair, served, **request)
         assert got == status, (request, body)
         assert content_type == "application/problem+json", request
         assert body["status"] == status and body["detail"], body
     # The one with broken JSON names where it broke; the one with a bad crs names both.
-    _, _, body, _ = await _both(pair, **cases[5][1])
+    _, _, body, _ = await _both(pair, served, **cases[5][1])
     assert body["errors"][0]["loc"] == ["body", 9]
-    _, _, body, _ = await _both(pair, **cases[14][1])
+    _, _, body, _ = await _both(pair, served, **cases[14][1])
     assert ["query", "crs"] in [e["loc"] for e in body["errors"]]
     assert any(e["loc"][0] == "body" for e in body["errors"])
 
 
 async def test_punches_replays_and_conflicts_are_the_same(
-    pair: tuple[httpx.AsyncClient, httpx.AsyncClient], org: OrgKit
+    pair: tuple[httpx.AsyncClient, httpx.AsyncClient], org: OrgKit, served: list[str]
 ) -> None:
     fast, plain = pair
     staff = await org.person("staff")
@@ -122,6 +141,6 @@ async def test_punches_replays_and_conflicts_are_the_same(
         assert again.status_code == 200 and again.json() == answer
         # The same client_id with other content: 409 from both.
         other = body | {"kind": "clock_out"}
-        assert (await _both(pair, json=other, headers=bearer))[0] == 409
+        assert (await _both(pair, served, json=other, headers=bearer))[0] == 409
         listed = await staff.ok("get", f"/punches/{answer['id']}", params={"crs": "gcj02"})
         assert listed["id"] == answer["id"] and listed["location"] == answer["location"]

@@ -62,9 +62,35 @@ async def test_database_errors_are_sqlalchemy_errors_with_their_sqlstate(db: Dat
     if db.dialect != "postgresql":
         pytest.skip("driver SQL runs on PostgreSQL only")
     refused = DriverStatement(select(cast(bindparam("text", type_=String), Integer).label("n")))
-    with pytest.raises(DataError) as caught:
+
+    async def refuse() -> None:
         async with db.transaction(write=False) as session:
+            await session.execute(select(literal(1)))  # begun: the next one goes to asyncpg
             await refused.execute(session, {"text": "not a number"})
+
+    with pytest.raises(DataError) as caught:
+        await refuse()
     assert caught.value.orig.sqlstate.startswith("22")  # type: ignore[union-attr]
     async with db.transaction(write=False) as session:  # the pool's connection still works
         assert [tuple(r) for r in await refused.execute(session, {"text": "7"})] == [(7,)]
+
+
+async def test_runs_inside_the_session_transaction_even_as_its_first_statement(
+    db: Database,
+) -> None:
+    """SQLAlchemy begins lazily: run first, a statement must still roll back with the rest."""
+    name = f"driver-sql-{secrets.token_hex(6)}"
+    row = {"name": name, "kind": "test.driver", "interval_s": 60, "next_run_at": datetime.now(UTC)}
+    insert_one = DriverStatement(insert(_s).values(**{k: bindparam(k) for k in row}))
+
+    async def write_then_fail() -> None:
+        async with db.transaction() as session:
+            await insert_one.execute(session, row)  # the first statement of the transaction
+            await insert_one.execute(session, row | {"name": f"{name}-2"})  # and a later one
+            raise LookupError("roll back")
+
+    with pytest.raises(LookupError):
+        await write_then_fail()
+    async with db.transaction(write=False) as session:
+        left = (await session.execute(select(_s.c.name).where(_s.c.name.like(f"{name}%")))).all()
+    assert left == []

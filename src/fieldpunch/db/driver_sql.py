@@ -5,11 +5,12 @@ looked up, extracted literals resolved), and every execution, even of driver SQL
 its execution context, cursor adaptation and a greenlet switch: ~75 µs of CPU per statement on
 top of asyncpg's own ~80 µs here, and a punch runs three such statements. `DriverStatement`
 compiles its statement once and `run` hands SQL and values to the asyncpg connection under the
-session, inside the session's transaction. What stays the same: the SQL, each parameter's bind
-processor (UTC datetimes), the compiled literals, rows with named columns, asyncpg's decoding
-(the JSON codecs SQLAlchemy registers), and errors as SQLAlchemy's exception classes, so the
-app's handlers answer them as before (`_translated`). SQLite needs SQLAlchemy's result
-processing (datetimes are text there): it runs the statement as usual.
+session, inside the session's transaction (the transaction's first statement goes through
+SQLAlchemy, which sends BEGIN only with a statement of its own). What stays the same: the SQL,
+each parameter's bind processor (UTC datetimes), the compiled literals, rows with named columns,
+asyncpg's decoding (the JSON codecs SQLAlchemy registers), and errors as SQLAlchemy's exception
+classes, so the app's handlers answer them as before (`_translated`). SQLite needs SQLAlchemy's
+result processing (datetimes are text there): it runs the statement as usual.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import Executable
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import CursorResult, Dialect
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,11 +44,19 @@ def _translated(exc: Exception, sql: str, values: Sequence[Any]) -> DBAPIError:
     return kind.get(state[:2], DBAPIError)(sql, tuple(values), exc)
 
 
-async def run(session: AsyncSession, sql: str, values: Sequence[Any]) -> list[asyncpg.Record]:
-    """`sql` ($n parameters) on the session's PostgreSQL connection, in its transaction."""
+async def run(session: AsyncSession, sql: str, values: Sequence[Any]) -> Sequence[Any]:
+    """`sql` ($n parameters) on the session's PostgreSQL connection, in its transaction.
+
+    Rows index by position (asyncpg Records, or SQLAlchemy Rows for a first statement).
+    """
     conn = await session.connection()
     driver = (await conn.get_raw_connection()).driver_connection
     assert driver is not None  # checked out by the session
+    if not driver.is_in_transaction():
+        # SQLAlchemy's asyncpg adapter sends BEGIN with its own first statement, not before:
+        # run by asyncpg, this one would commit on its own and take its locks with it.
+        result = await conn.exec_driver_sql(sql, tuple(values))
+        return result.all() if result.returns_rows else []
     try:
         return await driver.fetch(sql, *values)  # type: ignore[no-any-return]
     except Exception as exc:
@@ -82,7 +91,9 @@ class DriverStatement:
         """The rows, each with its columns by name (`row.seq`) and by position."""
         dialect = session.get_bind().dialect
         if dialect.name != "postgresql":
-            return (await session.execute(self.statement, params)).all()
+            result = await session.execute(self.statement, params)
+            done = isinstance(result, CursorResult) and not result.returns_rows
+            return [] if done else result.all()
         compiled = self._compiled
         if compiled is None:
             compiled = self._compiled = self._compile(dialect)
@@ -92,5 +103,7 @@ class DriverStatement:
             values.append(value if process is None or value is None else process(value))
         records = await run(session, compiled.sql, values)
         if records and self._row is None:
-            self._row = namedtuple("Row", records[0].keys())  # type: ignore[misc]
+            first = records[0]
+            names = first._fields if hasattr(first, "_fields") else first.keys()
+            self._row = namedtuple("Row", names)  # type: ignore[misc]
         return [self._row._make(r) for r in records]

@@ -44,13 +44,22 @@ def _pg_type(column: Any) -> tuple[str, bool]:
     raise TypeError(f"no array type for {column}")
 
 
+# What json.dumps refuses (datetimes, dataclasses, subclasses of str/int/dict), orjson hands to
+# json.dumps too, which refuses it as before instead of storing orjson's rendering of it.
+_PLAIN = (
+    orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+)
+
+
 def _json_text(v: Any) -> str:
     """JSON text for a jsonb column: orjson (several times faster than json.dumps), json.dumps
     for what orjson refuses (integers beyond 64 bits, keys that are not strings). jsonb keeps
     values, not text, so both store the same; None is 'null', as SQLAlchemy's JSON bind has it.
     (NaN and infinities, which no input can carry, would be null instead of an error.)"""
     try:
-        return orjson.dumps(v).decode()
+        return orjson.dumps(v, option=_PLAIN).decode()
     except TypeError:
         return json.dumps(v)
 
