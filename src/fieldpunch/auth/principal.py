@@ -180,15 +180,14 @@ def _remember(claims: tokens.TokenClaims, principal: Principal) -> None:
 async def current_principal(
     request: Request,
     session: Session,
-    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    _scheme: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],  # for OpenAPI
 ) -> Principal:
-    if creds is None or creds.scheme.lower() != "bearer" or not creds.credentials:
-        raise Unauthorized("missing bearer token")
-    return await principal_of(request, session, creds.credentials)
+    token = bearer_token(request.headers.get("authorization"))
+    return await principal_of(request, session, token)
 
 
 def bearer_token(authorization: str | None) -> str:
-    """The token of an `Authorization: Bearer …` header, as `current_principal` reads it."""
+    """The token of an `Authorization: Bearer …` header (read as HTTPBearer reads it), else 401."""
     scheme, token = get_authorization_scheme_param(authorization)
     if not authorization or scheme.lower() != "bearer" or not token:
         raise Unauthorized("missing bearer token")

@@ -22,7 +22,7 @@ from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import Executable
-from sqlalchemy.engine import CursorResult, Dialect
+from sqlalchemy.engine import CursorResult, Dialect, Result
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -44,6 +44,11 @@ def _translated(exc: Exception, sql: str, values: Sequence[Any]) -> DBAPIError:
     return kind.get(state[:2], DBAPIError)(sql, tuple(values), exc)
 
 
+def _rows(result: Result[Any]) -> Sequence[Any]:
+    """A SQLAlchemy result's rows; none for a statement that returns none (an INSERT)."""
+    return [] if isinstance(result, CursorResult) and not result.returns_rows else result.all()
+
+
 async def run(session: AsyncSession, sql: str, values: Sequence[Any]) -> Sequence[Any]:
     """`sql` ($n parameters) on the session's PostgreSQL connection, in its transaction.
 
@@ -55,8 +60,7 @@ async def run(session: AsyncSession, sql: str, values: Sequence[Any]) -> Sequenc
     if not driver.is_in_transaction():
         # SQLAlchemy's asyncpg adapter sends BEGIN with its own first statement, not before:
         # run by asyncpg, this one would commit on its own and take its locks with it.
-        result = await conn.exec_driver_sql(sql, tuple(values))
-        return result.all() if result.returns_rows else []
+        return _rows(await conn.exec_driver_sql(sql, tuple(values)))
     try:
         return await driver.fetch(sql, *values)  # type: ignore[no-any-return]
     except Exception as exc:
@@ -91,9 +95,7 @@ class DriverStatement:
         """The rows, each with its columns by name (`row.seq`) and by position."""
         dialect = session.get_bind().dialect
         if dialect.name != "postgresql":
-            result = await session.execute(self.statement, params)
-            done = isinstance(result, CursorResult) and not result.returns_rows
-            return [] if done else result.all()
+            return _rows(await session.execute(self.statement, params))
         compiled = self._compiled
         if compiled is None:
             compiled = self._compiled = self._compile(dialect)
