@@ -262,4 +262,16 @@ def test_index_agrees_with_brute_force() -> None:
         assert m.centre_distance_m == pytest.approx(expected[0][1], abs=1e-6)
         near = index.nearby(qlat, qlon, tol, kind, limit=1000)
         assert [x.fence.id for x in near] == [e[2] for e in expected]
+    # The nearest few within a wide reach (searched ring by ring), against the full scan.
+    for q in range(100):
+        qlat = float(LAT + rng.uniform(-0.4, 0.4))
+        qlon = float(LON + rng.uniform(-0.4, 0.4))
+        within = float(rng.choice([300.0, 5_000.0, 50_000.0]))
+        kind = [None, "place", "customer"][q % 3]
+        limit = int(rng.integers(1, 4))
+        expected = scan(qlat, qlon, within, kind)[:limit]
+        near = index.nearby(qlat, qlon, within, kind, limit=limit)
+        assert [(x.fence.id, x.distance_m) for x in near] == [
+            (e[2], pytest.approx(e[0], abs=1e-6)) for e in expected
+        ]
     assert matched > 200  # the check exercised real matches, not just empty answers

@@ -42,6 +42,9 @@ M_PER_DEG = math.radians(1.0) * EARTH_RADIUS_M
 # floating-point rounding, so that a box test can only err on the side of a candidate too many.
 _SLACK = 1.001
 _SLACK_DEG = 1e-9
+# `nearby`'s first ring and how much each next one reaches further.
+_FIRST_RING_M = 250.0
+_RING_GROWTH = 4.0
 _ORIGIN = shapely.Point(0.0, 0.0)
 
 FloatArray = npt.NDArray[np.float64]
@@ -294,12 +297,19 @@ class GeofenceIndex:
         """Fences whose edge is within `within_m`, nearest edge first, then nearest centre."""
         if limit <= 0:
             return []
-        found = heapq.nsmallest(
-            limit,
-            self._within(lat, lon, within_m, kind),
-            key=lambda t: (t[1], t[2], self._fences[t[0]].id),
-        )
-        return [Match(self._fences[i], d, dc) for i, d, dc in found]
+        # Rings of growing reach: the `limit` nearest are within the first ring that holds
+        # `limit` fences (any fence outside it is further than all of them). One pass over the
+        # whole reach would measure every fence in it: 10,000 within 50 km of a city's punch.
+        reach = within_m
+        if math.isfinite(within_m) and within_m > _FIRST_RING_M:
+            reach = _FIRST_RING_M
+        while True:
+            found = list(self._within(lat, lon, reach, kind))
+            if len(found) >= limit or reach >= within_m or not math.isfinite(within_m):
+                break
+            reach = min(within_m, reach * _RING_GROWTH)
+        best = heapq.nsmallest(limit, found, key=lambda t: (t[1], t[2], self._fences[t[0]].id))
+        return [Match(self._fences[i], d, dc) for i, d, dc in best]
 
     # --- internals --------------------------------------------------------------------------
 
