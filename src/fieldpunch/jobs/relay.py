@@ -122,8 +122,9 @@ class Relay:
                 )
             ready.append(row)
             expected = row.id + 1
-        done = ready[-1].id if ready else first - 1
-        self._gaps = {k: v for k, v in self._gaps.items() if k > done}
+        # Forget holes below the first one still missing; a hole held back at must keep the
+        # time it was first seen, or its grace would start again at every look (and never end).
+        self._gaps = {k: v for k, v in self._gaps.items() if k >= expected}
         return ready
 
     async def _run(self) -> None:
