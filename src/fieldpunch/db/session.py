@@ -19,39 +19,17 @@ from fieldpunch.db.engine import Database
 _READ_ONLY = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-class Retry(Exception):
-    """A handler lost a race that a second run answers (the winner has committed by now): its
-    transaction rolls back and the handler runs once more; if it loses again, `cause` is raised."""
-
-    def __init__(self, cause: Exception) -> None:
-        super().__init__(str(cause))
-        self.cause = cause
-
-
 async def in_transaction(
     request: Request, handler: Callable[[Request], Coroutine[Any, Any, Response]]
 ) -> Response:
     """`handler`'s answer once its transaction (`request.state.session`) has committed."""
-    try:
-        response = await _attempt(request, handler)
-    except Retry:
-        try:
-            response = await _attempt(request, handler)
-        except Retry as again:
-            raise again.cause from again
+    db: Database = request.app.state.db
+    async with db.transaction(write=request.method not in _READ_ONLY) as session:
+        request.state.session = session
+        response = await handler(request)
     for hook in getattr(request.state, "after_commit", ()):
         hook()
     return response
-
-
-async def _attempt(
-    request: Request, handler: Callable[[Request], Coroutine[Any, Any, Response]]
-) -> Response:
-    db: Database = request.app.state.db
-    request.state.after_commit = []  # a rolled-back attempt's hooks do not run
-    async with db.transaction(write=request.method not in _READ_ONLY) as session:
-        request.state.session = session
-        return await handler(request)
 
 
 class TxRoute(APIRoute):

@@ -1,10 +1,8 @@
 """Punch intake around the pure pipeline: load → judge → ledger → store → outbox, one transaction.
 
-Per-person ordering: the person's ledger head row is locked (an upsert, which locks like
-SELECT … FOR UPDATE on PostgreSQL; SQLite writers are already serial under BEGIN IMMEDIATE), so
-two punches of one person never interleave. Two copies of one punch: the idempotency read comes
-after the lock, or (a single punch on PostgreSQL) with it, when the unique constraint catches a
-copy committed meanwhile and the request runs again (`_lock_one`).
+Per-person ordering: the person's ledger head row is locked (SELECT … FOR UPDATE on PostgreSQL;
+SQLite writers are already serial under BEGIN IMMEDIATE) before the idempotency check, so two
+copies of one punch, or two punches of one person, can never interleave.
 """
 
 from __future__ import annotations
@@ -34,7 +32,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldpunch.alerts import hooks as alerts
@@ -46,7 +43,6 @@ from fieldpunch.cells.models import Cell
 from fieldpunch.customers.models import Customer
 from fieldpunch.db.base import table_of
 from fieldpunch.db.driver_sql import DriverStatement
-from fieldpunch.db.session import Retry
 from fieldpunch.devices.keys import load_p256
 from fieldpunch.devices.models import Device
 from fieldpunch.geo.crs import CRS
@@ -295,13 +291,9 @@ async def lock_head(session: AsyncSession, org_id: str, user_id: str) -> Head:
     return Head(int(row.seq), str(row.hash), row.detector_memory)
 
 
-# PostgreSQL, one punch: the chain head's upsert (the lock), the org and the device, the
-# idempotency read and the detectors' cross-person reads, in one round trip (tagged by `part`).
-# The reads see the database as of the statement's start, as separate reads just before the lock
-# did. So the idempotency read may miss a copy of the punch that committed while this waited for
-# the lock: its INSERT then hits the unique constraint, and the request runs again (`Retry`),
-# when the read sees the copy. The punch was judged before this with the org and device the last
-# punch saw (`_known`); the statement reads them afresh, and a change means judging again.
+# PostgreSQL: the chain head's upsert (the lock) and the org and device reads in one round trip.
+# The reads see the database as of the statement's start, as a separate read just before the
+# lock did; only the idempotency check must (and does) come after the lock.
 _h_ins = pg_insert(_heads).values(
     org_id=bindparam("h_org_id"),
     user_id=bindparam("h_user_id"),
@@ -316,128 +308,27 @@ _h = (
     .returning(_heads.c.seq, _heads.c.hash, _heads.c.detector_memory)
     .cte("head")
 )
-_HEAD_COLUMNS = (_h.c.seq, _h.c.hash, _h.c.detector_memory, *_ORG_DEVICE_COLUMNS)
-_CROSS_COLUMNS = (_punches.c.raw_lat, _punches.c.raw_lon, _punches.c.trusted_time)
+_HEAD_ORG_DEVICE = DriverStatement(
+    select(_h.c.seq, _h.c.hash, _h.c.detector_memory, *_ORG_DEVICE_COLUMNS)
+    .select_from(_h.join(_orgs, true()).outerjoin(_devs, _THE_DEVICE))
+    .where(_orgs.c.id == bindparam("org_id"))
+)
 
 
-def _nulls(columns: Any) -> list[Any]:
-    return [cast(null(), c.type).label(c.key) for c in columns]
-
-
-def _intake_one(cross: bool) -> DriverStatement:
-    head = (
-        select(literal("head").label("part"), *_HEAD_COLUMNS, *_nulls(_CROSS_COLUMNS))
-        .select_from(_h.join(_orgs, true()).outerjoin(_devs, _THE_DEVICE))
-        .where(_orgs.c.id == bindparam("org_id"))
-    )
-    stored = _SEEN_ONE.subquery()
-    between = _nulls(_HEAD_COLUMNS[:6])  # head and org columns, then device_id and user_id
-    parts = [
-        head,
-        select(
-            literal("seen").label("part"),
-            *between,
-            stored.c.id.label("device_id"),
-            stored.c.client_id.label("user_id"),
-            *_nulls(_HEAD_COLUMNS[8:]),
-            *_nulls(_CROSS_COLUMNS),
-        ),
-    ]
-    if cross:
-        for read in (engine.CROSS[True].device, engine.CROSS[True].coords):
-            q = read.subquery()
-            parts.append(
-                select(
-                    q.c.part,
-                    *between,
-                    q.c.device_id,
-                    q.c.user_id,
-                    *_nulls(_HEAD_COLUMNS[8:]),
-                    q.c.raw_lat,
-                    q.c.raw_lon,
-                    q.c.trusted_time,
-                )
-            )
-    return DriverStatement(union_all(*parts))
-
-
-_INTAKE_ONE = {cross: _intake_one(cross) for cross in (False, True)}
-
-# The org and device rows (`_ORG_DEVICE`'s columns) each (org, device) had at its last punch in
-# this process, and their views: what the next punch is judged with before its statement.
-_known: dict[tuple[str, str | None], tuple[tuple[Any, ...], OrgView, dict[str, DeviceView]]] = {}
-
-
-def _org_device_of(row: Any) -> tuple[tuple[Any, ...], OrgView, dict[str, DeviceView]]:
-    key = tuple(getattr(row, c.key) for c in _ORG_DEVICE_COLUMNS)
-    org = _view(row.settings, row.geo_version, row.timezone)
-    return key, org, ({} if row.device_id is None else {row.device_id: _device(row)})
-
-
-async def _last_known(
-    session: AsyncSession, org_id: str, device_id: str | None
-) -> tuple[tuple[Any, ...], OrgView, dict[str, DeviceView]]:
-    known = _known.get((org_id, device_id))
-    if known is None:
-        row = (await session.execute(_ORG_DEVICE, {"org_id": org_id, "device_id": device_id})).one()
-        if len(_known) > 100_000:  # bounded: forget all rather than grow without limit
-            _known.clear()
-        known = _known[(org_id, device_id)] = _org_device_of(row)
-    return known
-
-
-@dataclass(frozen=True, slots=True)
-class _Locked:
-    head: Head
-    seen: list[str]  # ids of stored punches with the punch's client_id
-    crossed: bool  # the candidate's cross-person facts were filled
-    changed: tuple[OrgView, dict[str, DeviceView]] | None  # the org or device, if changed
-
-
-async def _lock_one(
-    session: AsyncSession,
-    owner: Owner,
-    device_id: str | None,
-    known: tuple[Any, ...],
-    org: OrgView,
-    policy: Policy,
-    client_id: str,
-    candidate: dict[str, Any],
-) -> _Locked:
-    """Lock the head and read everything else a single punch needs (`_INTAKE_ONE`)."""
-    params: dict[str, Any] = {
-        "h_org_id": owner.org_id,
-        "h_user_id": owner.user_id,
+async def _lock_head_with_org(
+    session: AsyncSession, org_id: str, user_id: str, device_id: str | None
+) -> tuple[Head, OrgView, dict[str, DeviceView]]:
+    params = {
+        "h_org_id": org_id,
+        "h_user_id": user_id,
         "h_updated_at": utcnow(),
-        "org_id": owner.org_id,
+        "org_id": org_id,
         "device_id": device_id,
-        "client_id": client_id,
     }
-    cross = False
-    if engine.any_rule_on(policy):
-        wanted = engine.cross_params(owner.org_id, owner.user_id, [candidate], policy)
-        if engine.needs_both(wanted):  # the usual case; else the detectors read what they need
-            params.update(wanted)
-            cross = True
-    rows = await _INTAKE_ONE[cross].execute(session, params)
-    (h,) = (r for r in rows if r.part == "head")
-    head = Head(int(h.seq), str(h.hash), h.detector_memory)
-    key, org_now, devices_now = _org_device_of(h)
-    changed = None
-    if key != known:
-        _known[(owner.org_id, device_id)] = (key, org_now, devices_now)
-        changed = (org_now, devices_now)
-    seen = [r.device_id for r in rows if r.part == "seen"]
-    crossed = cross and changed is None and _carries(owner, org, head, policy, [candidate])
-    if crossed:
-        engine.take_cross([candidate], owner.user_id, rows, org.tz)
-    return _Locked(head, seen, crossed, changed)
-
-
-def _clashing_client_id(exc: IntegrityError) -> bool:
-    """Whether `exc` is the punches' idempotency constraint (a copy committed meanwhile)."""
-    text = str(exc.orig)
-    return "uq_punches_org_id_client_id" in text or "punches.org_id, punches.client_id" in text
+    (row,) = await _HEAD_ORG_DEVICE.execute(session, params)
+    org = _view(row.settings, row.geo_version, row.timezone)
+    devices = {} if row.device_id is None else {row.device_id: _device(row)}
+    return Head(int(row.seq), str(row.hash), row.detector_memory), org, devices
 
 
 def _iso(t: datetime) -> str:
@@ -572,10 +463,10 @@ async def _store(
     if p.user_id is None:
         raise Forbidden("punches are made by a person")
     device_ids = {c.punch.device_id for _, c in claims if c.punch.device_id}
-    one = session.get_bind().dialect.name == "postgresql" and len(claims) == 1
-    if one:  # judged with the org and device as last seen; locked and checked after (_lock_one)
-        device_id = next(iter(device_ids), None)
-        known, org, devices = await _last_known(session, p.org_id, device_id)
+    if session.get_bind().dialect.name == "postgresql" and len(device_ids) <= 1:
+        head, org, devices = await _lock_head_with_org(
+            session, p.org_id, p.user_id, next(iter(device_ids), None)
+        )
     else:
         org, devices = await _org_and_devices(session, p.org_id, device_ids)
         head = await lock_head(session, p.org_id, p.user_id)
@@ -613,19 +504,8 @@ async def _store(
     owner = Owner(p.org_id, p.user_id, p.team_id)
     policy = await _policy(session, owner)
     candidates = [row for _, row in judged.values()]
-    if one:
-        ((cid, (i, candidate)),) = judged.items()
-        locked = await _lock_one(session, owner, device_id, known, org, policy, cid, candidate)
-        head, seen, crossing = locked.head, locked.seen, locked.crossed
-        if locked.changed is not None:  # revoked, re-bound, the org's settings or places
-            org, devices = locked.changed
-            fences = await intake.fences.get(session, p.org_id, org.geo_version)
-            judged[cid] = (i, judge(claims[0][1]))
-            candidates = [judged[cid][1]]
-    else:
-        crossing = _carries(owner, org, head, policy, candidates)
-        client_ids = list(judged)
-        seen, crossing = await _seen(session, owner, org, policy, client_ids, candidates, crossing)
+    crossing = _carries(owner, org, head, policy, candidates)
+    seen, crossing = await _seen(session, owner, org, policy, list(judged), candidates, crossing)
     stored: dict[str, Punch] = {}
     if seen:  # replays are rare: load whole rows only then
         found = await session.execute(select(Punch).where(Punch.id.in_(seen)))
@@ -664,14 +544,9 @@ async def _store(
     if rows:
         # The cross-person reads were bounded by the candidates: exact only if these are they.
         crossed = crossing and [r["id"] for r in rows] == [r["id"] for r in candidates]
-        try:
-            outs = await commit_rows(
-                session, owner, org, rows, head, received_at, policy=policy, crossed=crossed
-            )
-        except IntegrityError as exc:
-            if _clashing_client_id(exc):  # committed meanwhile: run again to answer the copy
-                raise Retry(exc) from exc
-            raise
+        outs = await commit_rows(
+            session, owner, org, rows, head, received_at, policy=policy, crossed=crossed
+        )
         for row, out in zip(rows, outs, strict=True):
             results[slot[row["id"]]] = BatchItemOut(index=slot[row["id"]], status=201, punch=out)
     for i, cid in twins:
