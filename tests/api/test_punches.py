@@ -6,6 +6,8 @@ import asyncio
 from datetime import UTC, datetime, timedelta, timezone
 
 import httpx
+import pytest
+from sqlalchemy import text
 
 from fieldpunch.app import create_app
 from fieldpunch.config import Settings
@@ -369,6 +371,44 @@ async def test_fifty_concurrent_punches_one_chain(
         report = await verify(session, settings.signing_key, org.org_id)
     assert report.broken == []
     assert report.entries >= 50
+
+
+async def test_two_copies_waiting_on_the_lock_make_one_punch_and_one_replay(
+    db: Database, settings: Settings, org: OrgKit
+) -> None:
+    """Two copies of a punch (a phone retrying after a timeout) wait on the person's lock
+    together: the first stores the punch, the second reads it after the lock and answers as a
+    replay (200, the same punch), neither a conflict nor a second row."""
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite takes one writer at a time: the second copy starts after the first")
+    staff = await org.person("staff")
+    await staff.ok("post", "/punches", 201, json=punch())  # the chain head exists; caller cached
+    copy = punch()
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND wait_event_type = 'Lock' AND query LIKE '%ledger_heads%'"
+    )
+    async with db.engine.connect() as holder, db.engine.connect() as watcher:
+        await holder.execute(
+            text("SELECT 1 FROM ledger_heads WHERE org_id = :o AND user_id = :u FOR UPDATE"),
+            {"o": org.org_id, "u": staff.user_id},
+        )
+        both = [asyncio.ensure_future(staff.post("/punches", json=copy)) for _ in range(2)]
+        for _ in range(1000):  # until both requests wait for the lock (bounded: 10 s)
+            if (await watcher.execute(waiting)).scalar() == 2:
+                break
+            await watcher.rollback()  # the activity view is a snapshot per transaction
+            await asyncio.sleep(0.01)
+        else:
+            raise AssertionError("the two copies never waited for the person's lock")
+        await holder.rollback()
+        answers = await asyncio.gather(*both)
+    assert sorted(r.status_code for r in answers) == [200, 201], [r.text for r in answers]
+    assert answers[0].json() == answers[1].json()
+    listed = await staff.ok("get", "/punches")
+    assert [p["id"] for p in listed["items"]].count(answers[0].json()["id"]) == 1
+    async with db.transaction(write=False) as session:
+        assert (await verify(session, settings.signing_key, org.org_id)).broken == []
 
 
 async def test_punch_created_event_is_published_after_commit(app, org: OrgKit) -> None:
