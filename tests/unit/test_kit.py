@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,16 @@ def test_ids_sort_in_creation_order_even_within_a_millisecond() -> None:
     ids = [new_id("usr") for _ in range(5000)]
     assert ids == sorted(ids) and len(set(ids)) == len(ids)
     assert all(len(i) == 30 and i.startswith("usr_") for i in ids)
+
+
+def test_an_id_is_its_millisecond_then_random_bits_in_crockford_base32() -> None:
+    before = int(time.time() * 1000)
+    made = new_id("pun")
+    after = int(time.time() * 1000)
+    value = 0
+    for char in made.removeprefix("pun_"):
+        value = value * 32 + "0123456789ABCDEFGHJKMNPQRSTVWXYZ".index(char)
+    assert value < 2**128 and before <= value >> 80 <= after
 
 
 def test_cursor_round_trip_and_garbage() -> None:
