@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import Integer, String, bindparam, cast, insert, literal, select
-from sqlalchemy.exc import DataError, StatementError
+from sqlalchemy.exc import DataError, IntegrityError, StatementError
 
 from fieldpunch.db.base import table_of
-from fieldpunch.db.driver_sql import DriverStatement
+from fieldpunch.db.driver_sql import DriverStatement, insert_rows
 from fieldpunch.db.engine import Database
-from fieldpunch.jobs.models import Schedule
+from fieldpunch.jobs.models import Job, Schedule
 
 _s = table_of(Schedule)
 _STMT = (
@@ -94,3 +94,53 @@ async def test_runs_inside_the_session_transaction_even_as_its_first_statement(
     async with db.transaction(write=False) as session:
         left = (await session.execute(select(_s.c.name).where(_s.c.name.like(f"{name}%")))).all()
     assert left == []
+
+
+_j = table_of(Job)
+
+
+def _job(key: str, **extra: object) -> dict[str, object]:
+    shanghai = ZoneInfo("Asia/Shanghai")
+    return {
+        "id": f"job_{secrets.token_hex(8)}",
+        "org_id": None,
+        "kind": "test.driver",
+        "payload": {"名字": "陆家嘴", "n": 2**40, "x": 0.1, "ok": True, "list": [None, {"a": []}]},
+        "status": "done",  # no worker ever picks it up
+        "run_at": datetime(2026, 11, 27, 9, 30, 15, 123456, tzinfo=shanghai),
+        "attempts": 1,
+        "max_attempts": 3,
+        "last_error": None,
+        "locked_by": None,
+        "locked_until": None,
+        "idempotency_key": key,
+        "created_at": datetime(2026, 11, 27, 1, 0, tzinfo=UTC),
+        "done_at": None,
+    } | extra
+
+
+async def test_insert_rows_stores_what_a_core_insert_stores(db: Database) -> None:
+    tag = secrets.token_hex(6)
+    async with db.transaction() as session:
+        await session.execute(insert(_j), [_job(f"{tag}-core")])
+        await insert_rows(session, _j, [_job(f"{tag}-driver-{i}", attempts=i) for i in range(3)])
+    async with db.transaction(write=False) as session:
+        stmt = select(_j).where(_j.c.idempotency_key.like(f"{tag}-%")).order_by(_j.c.attempts)
+        rows = [r._asdict() for r in (await session.execute(stmt)).all()]
+    core = next(r for r in rows if r["idempotency_key"].endswith("-core"))
+    driver = [r for r in rows if "-driver-" in r["idempotency_key"]]
+    assert [r["attempts"] for r in driver] == [0, 1, 2]
+    for row in driver:
+        same = {k for k in row if k not in ("id", "idempotency_key", "attempts")}
+        assert {k: row[k] for k in same} == {k: core[k] for k in same}
+    assert core["run_at"] == _job("")["run_at"] and core["run_at"].tzinfo is not None
+
+
+async def test_a_duplicate_key_is_an_integrity_error_on_both_databases(db: Database) -> None:
+    row = _job(f"dup-{secrets.token_hex(6)}")
+    with pytest.raises(IntegrityError):
+        async with db.transaction() as session:
+            await insert_rows(session, _j, [row, row | {"id": f"job_{secrets.token_hex(8)}"}])
+    async with db.transaction(write=False) as session:  # nothing of it stayed
+        found = await session.execute(select(_j.c.id).where(_j.c.id == row["id"]))
+        assert found.all() == []

@@ -1,27 +1,31 @@
-"""Hot statements as driver SQL on PostgreSQL: compiled once, run by asyncpg itself.
+"""Hot statements as driver SQL: compiled once, run by the database driver itself.
 
 Executing even a cached Core statement, SQLAlchemy builds its parameters anew (every bind
 looked up, extracted literals resolved), and every execution, even of driver SQL, goes through
 its execution context, cursor adaptation and a greenlet switch: ~75 µs of CPU per statement on
-top of asyncpg's own ~80 µs here, and a punch runs three such statements. `DriverStatement`
-compiles its statement once and `run` hands SQL and values to the asyncpg connection under the
-session, inside the session's transaction (the transaction's first statement goes through
-SQLAlchemy, which sends BEGIN only with a statement of its own). What stays the same: the SQL,
-each parameter's bind processor (UTC datetimes), the compiled literals, rows with named columns,
-asyncpg's decoding (the JSON codecs SQLAlchemy registers), and errors as SQLAlchemy's exception
-classes, so the app's handlers answer them as before (`_translated`). SQLite needs SQLAlchemy's
-result processing (datetimes are text there): it runs the statement as usual.
+top of asyncpg's own ~80 µs here. On SQLite it is worse: SQLAlchemy's aiosqlite adapter makes a
+cursor, executes, fetches and closes it, each a hop to aiosqlite's thread and back: ~135 µs of
+CPU for `SELECT 1`, where one hop (`execute_fetchall`) costs ~12 µs. `DriverStatement` compiles
+its statement once per dialect; `run` hands SQL and values to the asyncpg connection under the
+session, or to its aiosqlite connection in one hop, inside the session's transaction (a
+PostgreSQL transaction's first statement goes through SQLAlchemy, which sends BEGIN only with a
+statement of its own; on SQLite the engine's begin hook has sent BEGIN when the session took its
+connection). What stays the same: the SQL, each parameter's bind processor (UTC datetimes, JSON
+text), the compiled literals, the column types' result processors (SQLite keeps datetimes and
+JSON as text), rows with named columns, and errors as SQLAlchemy's exception classes, so the
+app's handlers answer them as before.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections import namedtuple
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
-from sqlalchemy import Executable
+from sqlalchemy import Executable, Table
 from sqlalchemy.engine import CursorResult, Dialect, Result
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,11 +33,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 _REQUIRED = object()  # a parameter with no compiled value: `execute` must be given it
 
 
+Processor = Callable[[Any], Any] | None
+
+
 @dataclass(frozen=True, slots=True)
 class _Compiled:
     sql: str
     # Per positional parameter: its name, compiled value (a literal) or _REQUIRED, processor.
-    binds: tuple[tuple[str, Any, Callable[[Any], Any] | None], ...]
+    binds: tuple[tuple[str, Any, Processor], ...]
+    # Per result column (SQLite only: asyncpg decodes with the codecs SQLAlchemy registers).
+    results: tuple[Processor, ...]
 
 
 def _translated(exc: Exception, sql: str, values: Sequence[Any]) -> DBAPIError:
@@ -50,11 +59,18 @@ def _rows(result: Result[Any]) -> Sequence[Any]:
 
 
 async def run(session: AsyncSession, sql: str, values: Sequence[Any]) -> Sequence[Any]:
-    """`sql` ($n parameters) on the session's PostgreSQL connection, in its transaction.
+    """`sql` on the session's connection, in its transaction: $n parameters on PostgreSQL, ?
+    on SQLite (one hop to aiosqlite's thread).
 
-    Rows index by position (asyncpg Records, or SQLAlchemy Rows for a first statement).
+    Rows index by position (asyncpg Records, SQLAlchemy Rows for a first statement, tuples).
     """
     conn = await session.connection()
+    if conn.dialect.name == "sqlite":
+        aio = (await conn.get_raw_connection()).driver_connection
+        try:
+            return await aio.execute_fetchall(sql, values)  # type: ignore[union-attr, no-any-return]
+        except sqlite3.Error as exc:
+            raise DBAPIError.instance(sql, values, exc, sqlite3.Error) from exc
     driver = (await conn.get_raw_connection()).driver_connection
     assert driver is not None  # checked out by the session
     if not driver.is_in_transaction():
@@ -73,12 +89,13 @@ async def run(session: AsyncSession, sql: str, values: Sequence[Any]) -> Sequenc
 
 
 class DriverStatement:
-    """`statement`, compiled once; `execute` binds a dict of parameters by name."""
+    """`statement`, compiled once per dialect; `execute` binds a dict of parameters by name."""
 
     def __init__(self, statement: Executable) -> None:
         self.statement = statement
-        self._compiled: _Compiled | None = None
-        self._row: Any = None  # a namedtuple of the result's columns
+        self._compiled: dict[str, _Compiled] = {}
+        columns = getattr(statement, "exported_columns", ())  # a SELECT's, or DML's RETURNING
+        self._row: Any = namedtuple("Row", [c.key for c in columns]) if columns else None  # type: ignore[misc]
 
     def _compile(self, dialect: Dialect) -> _Compiled:
         compiled = self.statement.compile(dialect=dialect)  # type: ignore[attr-defined]
@@ -89,23 +106,72 @@ class DriverStatement:
             bind = compiled.binds[name]
             process = bind.type.dialect_impl(dialect).bind_processor(dialect)
             binds.append((name, _REQUIRED if bind.required else bind.value, process))
-        return _Compiled(compiled.string, tuple(binds))
+        results: tuple[Processor, ...] = ()
+        if dialect.name == "sqlite":
+            results = tuple(
+                c.type.dialect_impl(dialect).result_processor(dialect, None)
+                for c in getattr(self.statement, "exported_columns", ())
+            )
+        return _Compiled(compiled.string, tuple(binds), results)
 
     async def execute(self, session: AsyncSession, params: dict[str, Any]) -> Sequence[Any]:
         """The rows, each with its columns by name (`row.seq`) and by position."""
         dialect = session.get_bind().dialect
-        if dialect.name != "postgresql":
-            return _rows(await session.execute(self.statement, params))
-        compiled = self._compiled
+        compiled = self._compiled.get(dialect.name)
         if compiled is None:
-            compiled = self._compiled = self._compile(dialect)
+            compiled = self._compiled[dialect.name] = self._compile(dialect)
         values = []
         for name, literal, process in compiled.binds:
             value = params[name] if literal is _REQUIRED or name in params else literal
             values.append(value if process is None or value is None else process(value))
         records = await run(session, compiled.sql, values)
-        if records and self._row is None:
-            first = records[0]
-            names = first._fields if hasattr(first, "_fields") else first.keys()
-            self._row = namedtuple("Row", names)  # type: ignore[misc]
+        if not records:
+            return []
+        if compiled.results:
+            processors = compiled.results
+            records = [
+                [v if f is None or v is None else f(v) for f, v in zip(processors, r, strict=True)]
+                for r in records
+            ]
         return [self._row._make(r) for r in records]
+
+
+_INSERTS: dict[tuple[str, Table, tuple[str, ...]], tuple[str, list[Processor]]] = {}
+
+
+async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """INSERT `rows` (each with the same keys, every column they need) into `table`.
+
+    Keys that are no column of `table` are left out, as SQLAlchemy's insert leaves them.
+
+    SQLite: one executemany, one hop to aiosqlite's thread; PostgreSQL: SQLAlchemy's
+    executemany (its hot path writes in one statement instead: punches/onestatement.py).
+    """
+    if not rows:
+        return
+    dialect = session.get_bind().dialect
+    if dialect.name != "sqlite":
+        await session.execute(table.insert(), list(rows))
+        return
+    columns = tuple(c for c in rows[0] if c in table.c)  # other keys ride along, unstored
+    key = (dialect.name, table, columns)
+    shape = _INSERTS.get(key)
+    if shape is None:
+        names = ", ".join(f'"{c}"' for c in columns)
+        marks = ", ".join("?" for _ in columns)
+        sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'  # noqa: S608 - our tables
+        procs = [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
+        shape = _INSERTS[key] = (sql, procs)
+    sql, procs = shape
+    values = [
+        [
+            v if f is None or v is None else f(v)
+            for f, v in zip(procs, map(r.__getitem__, columns), strict=True)
+        ]
+        for r in rows
+    ]
+    aio = (await (await session.connection()).get_raw_connection()).driver_connection
+    try:
+        await aio.executemany(sql, values)  # type: ignore[union-attr]
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(sql, values, exc, sqlite3.Error) from exc

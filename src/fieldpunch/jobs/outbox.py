@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldpunch.db.base import table_of
+from fieldpunch.db.driver_sql import insert_rows
 from fieldpunch.jobs.models import OutboxEvent
 from fieldpunch.kit.ids import new_id
 
@@ -29,9 +29,8 @@ def event_row(
     }
 
 
-_INSERT = insert(table_of(OutboxEvent))
+_OUTBOX = table_of(OutboxEvent)
 
 
 async def add_events(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        await session.execute(_INSERT, rows)
+    await insert_rows(session, _OUTBOX, rows)

@@ -21,7 +21,6 @@ from sqlalchemy import (
     and_,
     bindparam,
     cast,
-    insert,
     literal,
     null,
     select,
@@ -42,7 +41,7 @@ from fieldpunch.auth.principal import Principal
 from fieldpunch.cells.models import Cell
 from fieldpunch.customers.models import Customer
 from fieldpunch.db.base import table_of
-from fieldpunch.db.driver_sql import DriverStatement
+from fieldpunch.db.driver_sql import DriverStatement, insert_rows
 from fieldpunch.devices.keys import load_p256
 from fieldpunch.devices.models import Device
 from fieldpunch.geo.crs import CRS
@@ -132,7 +131,7 @@ _ORG_DEVICE_COLUMNS = (
     _devs.c.revoked_at,
 )
 _THE_DEVICE = and_(_devs.c.org_id == _orgs.c.id, _devs.c.id == bindparam("device_id"))
-_ORG_DEVICE = (
+_ORG_DEVICE = DriverStatement(
     select(*_ORG_DEVICE_COLUMNS)
     .select_from(_orgs.outerjoin(_devs, _THE_DEVICE))
     .where(_orgs.c.id == bindparam("org_id"))
@@ -143,6 +142,7 @@ _DEVICES = select(_devs.c.id, _devs.c.user_id, _devs.c.public_key, _devs.c.revok
 _SEEN_ONE = select(_punches.c.id, _punches.c.client_id).where(
     _punches.c.org_id == bindparam("org_id"), _punches.c.client_id == bindparam("client_id")
 )
+_SEEN_JUST_ONE = DriverStatement(_SEEN_ONE)
 _SEEN = select(_punches.c.id, _punches.c.client_id).where(
     _punches.c.org_id == bindparam("org_id"),
     _punches.c.client_id.in_(bindparam("client_ids", expanding=True)),
@@ -170,7 +170,6 @@ _SEEN_AND_CROSS = {
     True: DriverStatement(_seen_and_cross(_SEEN_ONE, engine.CROSS[True])),
     False: _seen_and_cross(_SEEN, engine.CROSS[False]),  # expanding lists: rendered per execution
 }
-_INSERT_PUNCHES = insert(_punches)
 _REASSESSED = (
     update(_punches)
     .where(_punches.c.id == bindparam("k_id"))
@@ -181,13 +180,12 @@ _REASSESSED = (
         hash=bindparam("hash"),
     )
 )
-_INSERT_ENTRIES = insert(_entries)
 _SET_HEAD = (
     update(_heads)
     .where(_heads.c.org_id == bindparam("k_org_id"), _heads.c.user_id == bindparam("k_user_id"))
     .values(seq=bindparam("seq"), hash=bindparam("hash"), updated_at=bindparam("updated_at"))
 )
-_SET_HEAD_MEMORY = _SET_HEAD.values(detector_memory=bindparam("detector_memory"))
+_SET_HEAD_MEMORY = DriverStatement(_SET_HEAD.values(detector_memory=bindparam("detector_memory")))
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,13 +198,15 @@ class Head:
 
 
 def _lock_head_stmt(dialect: str) -> Executable:
-    ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(_heads)
+    ins = (pg_insert if dialect == "postgresql" else sqlite_insert)(_heads).values(
+        {c: bindparam(c) for c in ("org_id", "user_id", "seq", "hash", "updated_at")}
+    )
     return ins.on_conflict_do_update(
         index_elements=["org_id", "user_id"], set_={"org_id": ins.excluded.org_id}
     ).returning(_heads.c.seq, _heads.c.hash, _heads.c.detector_memory)
 
 
-_LOCK_HEAD = {d: _lock_head_stmt(d) for d in ("postgresql", "sqlite")}
+_LOCK_HEAD = {d: DriverStatement(_lock_head_stmt(d)) for d in ("postgresql", "sqlite")}
 
 # Parsed device keys by their SPKI text: a key never changes, so this needs no invalidation
 # (revocation and ownership are read from the database on every punch).
@@ -244,7 +244,7 @@ async def _org_and_devices(
     """The org's view and the named devices: one statement when the claims name one device."""
     if len(ids) == 1:
         (device_id,) = ids
-        row = (await session.execute(_ORG_DEVICE, {"org_id": org_id, "device_id": device_id})).one()
+        (row,) = await _ORG_DEVICE.execute(session, {"org_id": org_id, "device_id": device_id})
         org = _view(row.settings, row.geo_version, row.timezone)
         return org, ({} if row.device_id is None else {row.device_id: _device(row)})
     org = await org_view(session, org_id)
@@ -286,8 +286,7 @@ async def lock_head(session: AsyncSession, org_id: str, user_id: str) -> Head:
         "hash": ledger.GENESIS,
         "updated_at": utcnow(),
     }
-    stmt = _LOCK_HEAD[session.get_bind().dialect.name]
-    row = (await session.execute(stmt, values)).one()
+    (row,) = await _LOCK_HEAD[session.get_bind().dialect.name].execute(session, values)
     return Head(int(row.seq), str(row.hash), row.detector_memory)
 
 
@@ -608,7 +607,7 @@ async def _seen(
             return [r.device_id for r in stored], True
     if len(client_ids) == 1:
         one = {"org_id": owner.org_id, "client_id": client_ids[0]}
-        return [r.id for r in await session.execute(_SEEN_ONE, one)], False
+        return [r.id for r in await _SEEN_JUST_ONE.execute(session, one)], False
     many = {"org_id": owner.org_id, "client_ids": client_ids}
     return [r.id for r in await session.execute(_SEEN, many)], False
 
@@ -658,7 +657,7 @@ async def commit_rows(
         )
     names = {r["id"]: r.pop("names") for r in rows}
     if session.get_bind().dialect.name != "postgresql":
-        await session.execute(_INSERT_PUNCHES, rows)
+        await insert_rows(session, _punches, rows)
     for row in rows:
         row["names"] = names[row["id"]]
     seq, head = await _reassess(
@@ -683,9 +682,9 @@ async def commit_rows(
         )
         await alerts.anomalies_opened(session, owner.org_id, anomalies, received_at)
         return outs
-    await session.execute(_INSERT_ENTRIES, entries)
-    await session.execute(
-        _SET_HEAD_MEMORY,
+    await insert_rows(session, _entries, entries)
+    await _SET_HEAD_MEMORY.execute(
+        session,
         {
             "k_org_id": owner.org_id,
             "k_user_id": owner.user_id,
