@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -103,7 +105,13 @@ def _sqlite_setup(engine: AsyncEngine) -> None:
         write = conn.get_execution_options().get(WRITE_OPTION, False)
         if write:
             writers.enter(conn.connection._connection_record)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        # Straight to aiosqlite, one hop to its thread: through SQLAlchemy's cursor adapter
+        # (cursor, execute, close) every transaction paid three, ~0.1 ms of CPU.
+        sql = "BEGIN IMMEDIATE" if write else "BEGIN"
+        try:
+            await_(conn.connection.driver_connection.execute(sql))
+        except sqlite3.Error as exc:  # as SQLAlchemy would have raised it
+            raise DBAPIError.instance(sql, (), exc, sqlite3.Error) from exc
 
     pool = engine.sync_engine.pool
     for name in ("checkin", "invalidate", "close", "detach"):
