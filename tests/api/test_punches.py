@@ -426,6 +426,24 @@ async def test_punch_created_event_is_published_after_commit(app, org: OrgKit) -
     assert event["type"] == "punch.created" and event["data"]["id"] == made["id"]
 
 
+async def test_a_time_with_no_utc_form_is_refused_naming_the_field(org: OrgKit) -> None:
+    # 0001-01-01T03:00+04:00 is before the first day Python has in UTC: once a 500 (fuzzing).
+    staff = await org.person("staff")
+    early = punch(offline=True) | {"captured_at": "0001-01-01T03:00:05+04:00"}
+    one = await staff.post("/punches", json=early)
+    assert one.status_code == 422 and one.json()["errors"][0]["loc"] == ["body", "captured_at"]
+    batch = await staff.ok("post", "/punches/batch", json={"punches": [early, punch()]})
+    assert [r["status"] for r in batch["results"]] == [422, 201]
+    assert batch["results"][0]["problem"]["errors"][0]["loc"] == [
+        "body",
+        "punches",
+        0,
+        "captured_at",
+    ]
+    late = await staff.get("/punches", params={"to": "9999-12-31T23:00:00-05:00"})
+    assert late.status_code == 422 and "to" in late.json()["errors"][0]["loc"]
+
+
 async def test_absurd_times_are_findings_not_server_errors(org: OrgKit) -> None:
     # An elapsed time near 2^53 ms once overflowed the calendar: a 500 (found by schemathesis).
     staff = await org.person("staff")

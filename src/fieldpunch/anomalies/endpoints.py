@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request
-from pydantic import AwareDatetime
 
 from fieldpunch.anomalies import policies, policy_service, service
 from fieldpunch.anomalies.schemas import (
@@ -19,6 +18,7 @@ from fieldpunch.db.scoped import get_scoped
 from fieldpunch.db.session import Session, TxRoute, after_commit
 from fieldpunch.geo.crs import CRS
 from fieldpunch.kit.pagination import Page, PageParams
+from fieldpunch.kit.schemas import AwareTime
 from fieldpunch.teams import service as teams
 from fieldpunch.teams.models import Team
 from fieldpunch.users import service as users
@@ -52,8 +52,8 @@ async def list_anomalies(
     severity: Annotated[str | None, Query(pattern="^(info|warning|critical)$")] = None,
     team_id: Short = None,
     user_id: Short = None,
-    from_: Annotated[AwareDatetime | None, Query(alias="from", description="punch time ≥")] = None,
-    to: Annotated[AwareDatetime | None, Query(description="punch time <")] = None,
+    from_: Annotated[AwareTime | None, Query(alias="from", description="punch time ≥")] = None,
+    to: Annotated[AwareTime | None, Query(description="punch time <")] = None,
     crs: CRS = CRS.wgs84,
 ) -> dict[str, Any]:
     """The review queue (`?status=open`): managers see their teams, staff their own.

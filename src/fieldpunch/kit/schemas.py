@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    StringConstraints,
+    field_validator,
+)
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
@@ -16,6 +24,19 @@ Kind = Annotated[
     ),
 ]
 IdRef = Annotated[str, StringConstraints(min_length=1, max_length=40)]
+
+
+def _in_utc_range(value: datetime) -> datetime:
+    """Every time is stored and compared in UTC: one that has no UTC form is no time we take."""
+    try:
+        value.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T03:00+04:00, before the first day in UTC
+        raise ValueError("out of range once converted to UTC") from None
+    return value
+
+
+AwareTime = Annotated[AwareDatetime, AfterValidator(_in_utc_range)]
+"""A datetime with a UTC offset that also exists in UTC (what every time field takes)."""
 
 
 def _clean_text(value: Any) -> Any:

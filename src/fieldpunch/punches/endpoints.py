@@ -4,7 +4,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
-from pydantic import AwareDatetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldpunch.auth import timeproof
@@ -15,6 +14,7 @@ from fieldpunch.geo.crs import CRS
 from fieldpunch.kit.clock import utcnow
 from fieldpunch.kit.errors import Forbidden
 from fieldpunch.kit.pagination import Page, PageParams
+from fieldpunch.kit.schemas import AwareTime
 from fieldpunch.punches import queries, service
 from fieldpunch.punches.schemas import (
     BatchIn,
@@ -115,10 +115,8 @@ async def list_punches(
     p: Reader,
     page: Annotated[PageParams, Depends()],
     user_id: Annotated[str | None, Query(max_length=40)] = None,
-    from_: Annotated[
-        AwareDatetime | None, Query(alias="from", description="trusted time ≥")
-    ] = None,
-    to: Annotated[AwareDatetime | None, Query(description="trusted time <")] = None,
+    from_: Annotated[AwareTime | None, Query(alias="from", description="trusted time ≥")] = None,
+    to: Annotated[AwareTime | None, Query(description="trusted time <")] = None,
     kind: PunchKind | None = None,
     status: PunchStatus | None = None,
     crs: CRS = CRS.wgs84,
