@@ -442,6 +442,9 @@ async def test_a_time_with_no_utc_form_is_refused_naming_the_field(org: OrgKit) 
     ]
     late = await staff.get("/punches", params={"to": "9999-12-31T23:00:00-05:00"})
     assert late.status_code == 422 and "to" in late.json()["errors"][0]["loc"]
+    key = {"name": "never", "scopes": ["punches:read"], "expires_at": "9999-12-31T23:00:00-05:00"}
+    refused = await org.admin.post("/api-keys", json=key)
+    assert refused.status_code == 422 and "expires_at" in refused.json()["errors"][0]["loc"]
 
 
 async def test_absurd_times_are_findings_not_server_errors(org: OrgKit) -> None:

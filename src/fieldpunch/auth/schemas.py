@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 
 from fieldpunch.auth.scopes import API_KEY_GRANTABLE, Role, Scope
-from fieldpunch.kit.schemas import In, Name, Out
+from fieldpunch.kit.schemas import AwareTime, In, Name, Out
 
 
 class TokenOut(Out):
@@ -41,7 +41,7 @@ class MeOut(Out):
 class ApiKeyCreate(In):
     name: Name
     scopes: Annotated[list[Scope], Field(min_length=1)]
-    expires_at: datetime | None = None
+    expires_at: AwareTime | None = None
 
     @field_validator("scopes")
     @classmethod
@@ -50,13 +50,6 @@ class ApiKeyCreate(In):
         if bad:
             raise ValueError(f"not grantable to a key: {', '.join(bad)}")
         return sorted(set(v))
-
-    @field_validator("expires_at")
-    @classmethod
-    def _aware(cls, v: datetime | None) -> datetime | None:
-        if v is not None and v.tzinfo is None:
-            raise ValueError("must include a UTC offset")
-        return v
 
 
 class ApiKeyOut(Out):
