@@ -103,13 +103,14 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="bench.baseline_app")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8001)
+    parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args(argv)
     uvicorn.run(
         "bench.baseline_app:create_app",
         factory=True,
         host=args.host,
         port=args.port,
-        workers=1,
+        workers=args.workers,
         log_config=None,
         access_log=False,
         proxy_headers=True,

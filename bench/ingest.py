@@ -107,6 +107,7 @@ class Options:
     pg_admin_db: str
     detectors_off_run: bool = True
     duplicate_window_min: int = 0
+    workers: int = 1
 
 
 def parse_args(argv: list[str]) -> Options:
@@ -158,6 +159,13 @@ def parse_args(argv: list[str]) -> Options:
         "a `duplicate` finding; the rule still runs on every punch)",
     )
     p.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds before each server")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes for PostgreSQL, fieldpunch and baseline alike (the issue's "
+        "figures are for 1; SQLite is always one process)",
+    )
     p.add_argument("--profile", type=Path, help="py-spy each server into this folder")
     p.add_argument("--json", type=Path, dest="json_out", help="also write the summary here")
     p.add_argument("--log-dir", type=Path, help="keep the servers' logs here")
@@ -175,6 +183,8 @@ def parse_args(argv: list[str]) -> Options:
         p.error("--seconds, --reps, --rate, --connections and --batch-size must be positive")
     if not 1 <= a.batch_size <= 1000:
         p.error("--batch-size: 1..1000 (the API's limit)")
+    if not 1 <= a.workers <= 16:
+        p.error("--workers: 1..16")
     return Options(
         dbs=["postgres", "sqlite"] if a.db == "both" else [a.db],
         seconds=a.seconds,
@@ -193,6 +203,7 @@ def parse_args(argv: list[str]) -> Options:
         warmup_s=a.warmup,
         detectors_off_run=a.detectors_off_run,
         duplicate_window_min=a.duplicate_window_min,
+        workers=a.workers,
         profile=a.profile,
         json_out=a.json_out,
         log_dir=a.log_dir,
@@ -980,6 +991,7 @@ def profile(
     spy = subprocess.Popen(  # noqa: S603 - py-spy on our own server
         [
             *(spy_bin, "record", "--pid", str(server.proc.pid), "--rate", "250"),
+            *(("--subprocesses",) if o.workers > 1 else ()),
             *("--nonblocking", "--duration", str(duration), "--format", "raw"),
             *("--output", str(raw)),
         ],
@@ -1107,8 +1119,12 @@ def run_db(db: str, o: Options, tmp_root: Path) -> dict[str, Any]:
         )
         setup_s = {"migrate_and_org": round(time.perf_counter() - t, 2)}
 
+        workers = ["--workers", str(o.workers)] if db == "postgres" and o.workers > 1 else []
         with serving(
-            "fieldpunch serve", [PY, "-m", "fieldpunch", "serve"], env, logs / f"{db}-server.log"
+            "fieldpunch serve",
+            [PY, "-m", "fieldpunch", "serve", *workers],
+            env,
+            logs / f"{db}-server.log",
         ) as server:
             world = asyncio.run(
                 seed(
@@ -1149,7 +1165,7 @@ def run_db(db: str, o: Options, tmp_root: Path) -> dict[str, Any]:
 
         with serving(
             "baseline app",
-            [PY, "-m", "bench.baseline_app"],
+            [PY, "-m", "bench.baseline_app", *workers],
             env,
             logs / f"{db}-baseline.log",
         ) as baseline:

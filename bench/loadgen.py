@@ -422,16 +422,30 @@ def _cpu() -> float:
 
 
 def _procs(pids: Sequence[int]) -> dict[int, float]:
-    """CPU seconds (user + system) used so far by each process still alive."""
+    """CPU seconds (user + system) used so far by each process still alive, its descendants'
+    included (a server's worker processes)."""
     tick = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, float]] = {}  # pid → (parent, CPU seconds)
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                # The name, in parentheses, may hold spaces.
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                cpu_s = (int(fields[11]) + int(fields[12])) / tick
+                stats[int(entry.name)] = (int(fields[1]), cpu_s)
+    children: dict[int, list[int]] = {}
+    for pid, (parent, _) in stats.items():
+        children.setdefault(parent, []).append(pid)
     out: dict[int, float] = {}
     for pid in pids:
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
+        if pid not in stats:
             continue
-        fields = stat.rsplit(")", 1)[1].split()  # the name, in parentheses, may hold spaces
-        out[pid] = (int(fields[11]) + int(fields[12])) / tick
+        total, todo = 0.0, [pid]
+        while todo:
+            at = todo.pop()
+            total += stats[at][1]
+            todo += children.get(at, [])
+        out[pid] = total
     return out
 
 
