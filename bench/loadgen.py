@@ -358,14 +358,15 @@ async def run(spec: Spec, requests: Sequence[bytes]) -> Result:
     if spec.connections < 1 or spec.seconds <= 0 or spec.rate <= 0:
         raise ValueError("connections, seconds and rate must be positive")
     tally = _Tally()
-    cpu0, procs0, machine0, wall0 = _cpu(), _procs(spec.watch_pids), _machine(), time.monotonic()
+    cpu0, procs0 = _cpu(), _procs(spec.watch_pids, tree=True)
+    machine0, wall0 = _machine(), time.monotonic()
     named0 = _procs(_pids_named(spec.watch_comm)) if spec.watch_comm else {}
     if spec.mode == "closed":
         elapsed, unfinished = await _closed(spec, requests, tally)
     else:
         elapsed, unfinished = await _open(spec, requests, tally)
     cpu, wall = _cpu() - cpu0, time.monotonic() - wall0
-    procs1, machine1 = _procs(spec.watch_pids), _machine()
+    procs1, machine1 = _procs(spec.watch_pids, tree=True), _machine()
     named1 = _procs(_pids_named(spec.watch_comm)) if spec.watch_comm else {}
     cpu_pct = {
         str(pid): round(100 * (procs1[pid] - procs0[pid]) / wall, 1)
@@ -421,9 +422,10 @@ def _cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def _procs(pids: Sequence[int]) -> dict[int, float]:
-    """CPU seconds (user + system) used so far by each process still alive, its descendants'
-    included (a server's worker processes)."""
+def _procs(pids: Sequence[int], tree: bool = False) -> dict[int, float]:
+    """CPU seconds (user + system) used so far by each process still alive; with `tree`, its
+    descendants' included (a server's worker processes). Named sets (every `postgres`) go
+    without: the postmaster's children are in the set already."""
     tick = os.sysconf("SC_CLK_TCK")
     stats: dict[int, tuple[int, float]] = {}  # pid → (parent, CPU seconds)
     for entry in Path("/proc").iterdir():
@@ -440,11 +442,15 @@ def _procs(pids: Sequence[int]) -> dict[int, float]:
     for pid in pids:
         if pid not in stats:
             continue
-        total, todo = 0.0, [pid]
+        total, todo, seen = 0.0, [pid], set()
         while todo:
             at = todo.pop()
+            if at in seen:
+                continue
+            seen.add(at)
             total += stats[at][1]
-            todo += children.get(at, [])
+            if tree:
+                todo += children.get(at, [])
         out[pid] = total
     return out
 

@@ -440,6 +440,16 @@ async def test_a_time_with_no_utc_form_is_refused_naming_the_field(org: OrgKit) 
         0,
         "captured_at",
     ]
+    # In UTC, but not a time anything happened at: two days' arithmetic around it would fail.
+    first_day = punch(offline=True) | {"captured_at": "0001-01-01T00:00:05Z"}
+    refused = await staff.post("/punches", json=first_day)
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["loc"] == ["body", "captured_at"]
+    # A phone whose clock was reset says 1970: taken, and judged (the device's time is stale).
+    reset = await staff.ok(
+        "post", "/punches", 201, json=punch(offline=True) | {"captured_at": "1970-01-01T00:00:05Z"}
+    )
+    assert reset["time_source"] == "device" and reset["status"] == "flagged"
     late = await staff.get("/punches", params={"to": "9999-12-31T23:00:00-05:00"})
     assert late.status_code == 422 and "to" in late.json()["errors"][0]["loc"]
     key = {"name": "never", "scopes": ["punches:read"], "expires_at": "9999-12-31T23:00:00-05:00"}

@@ -51,7 +51,7 @@ async def test_rows_match_a_core_execution(db: Database) -> None:
     async with db.transaction(write=False) as session:
         (found,) = await statement.execute(session, {"name": name, "before": at})
     assert found.part == "due" and found.next_run_at == at and found.next_run_at.tzinfo
-    # A parameter without a value is an error, not a NULL (SQLite runs it through SQLAlchemy).
+    # A parameter without a value is an error, not a NULL.
     with pytest.raises((KeyError, StatementError)):
         async with db.transaction(write=False) as session:
             await statement.execute(session, {"name": name})
@@ -134,6 +134,24 @@ async def test_insert_rows_stores_what_a_core_insert_stores(db: Database) -> Non
         same = {k for k in row if k not in ("id", "idempotency_key", "attempts")}
         assert {k: row[k] for k in same} == {k: core[k] for k in same}
     assert core["run_at"] == _job("")["run_at"] and core["run_at"].tzinfo is not None
+
+
+async def test_a_driver_statement_meets_a_duplicate_key_as_an_integrity_error(db: Database) -> None:
+    row = {"name": f"dup-{secrets.token_hex(6)}", "kind": "test.driver", "interval_s": 60}
+    row["next_run_at"] = datetime.now(UTC)
+    insert_one = DriverStatement(insert(_s).values(**{k: bindparam(k) for k in row}))
+
+    async def twice() -> None:
+        async with db.transaction() as session:
+            await insert_one.execute(session, row)
+            await insert_one.execute(session, row)
+
+    with pytest.raises(IntegrityError):
+        await twice()
+    async with db.transaction(write=False) as session:  # rolled back, and the pool still works
+        assert (
+            await session.execute(select(_s.c.name).where(_s.c.name == row["name"]))
+        ).all() == []
 
 
 async def test_a_duplicate_key_is_an_integrity_error_on_both_databases(db: Database) -> None:

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import StringConstraints
 
-from fieldpunch.kit.schemas import AwareTime, IdRef, In, Out
+from fieldpunch.kit.schemas import EventTime, IdRef, In, Out
 from fieldpunch.punches.schemas import PunchKind
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=2000)]
@@ -13,7 +13,7 @@ Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, m
 
 class CorrectionCreate(In):
     kind: PunchKind
-    at: AwareTime
+    at: EventTime
     reason: Reason
     place_id: IdRef | None = None
     customer_id: IdRef | None = None

@@ -71,6 +71,9 @@ async def run(session: AsyncSession, sql: str, values: Sequence[Any]) -> Sequenc
             return await aio.execute_fetchall(sql, values)  # type: ignore[union-attr, no-any-return]
         except sqlite3.Error as exc:
             raise DBAPIError.instance(sql, values, exc, sqlite3.Error) from exc
+        except ValueError as exc:  # aiosqlite: "Connection closed" (SQLAlchemy's disconnect)
+            await conn.invalidate(exc)
+            raise DBAPIError(sql, tuple(values), exc, connection_invalidated=True) from exc
     driver = (await conn.get_raw_connection()).driver_connection
     assert driver is not None  # checked out by the session
     if not driver.is_in_transaction():
@@ -123,14 +126,14 @@ class DriverStatement:
         values = []
         for name, literal, process in compiled.binds:
             value = params[name] if literal is _REQUIRED or name in params else literal
-            values.append(value if process is None or value is None else process(value))
+            values.append(value if process is None else process(value))  # None too, as SA does
         records = await run(session, compiled.sql, values)
-        if not records:
-            return []
+        if not records or self._row is None:
+            return list(records)
         if compiled.results:
             processors = compiled.results
             records = [
-                [v if f is None or v is None else f(v) for f, v in zip(processors, r, strict=True)]
+                [v if f is None else f(v) for f, v in zip(processors, r, strict=True)]
                 for r in records
             ]
         return [self._row._make(r) for r in records]
@@ -164,14 +167,15 @@ async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[dict[s
         shape = _INSERTS[key] = (sql, procs)
     sql, procs = shape
     values = [
-        [
-            v if f is None or v is None else f(v)
-            for f, v in zip(procs, map(r.__getitem__, columns), strict=True)
-        ]
+        [v if f is None else f(v) for f, v in zip(procs, map(r.__getitem__, columns), strict=True)]
         for r in rows
     ]
-    aio = (await (await session.connection()).get_raw_connection()).driver_connection
+    conn = await session.connection()
+    aio = (await conn.get_raw_connection()).driver_connection
     try:
         await aio.executemany(sql, values)  # type: ignore[union-attr]
     except sqlite3.Error as exc:
         raise DBAPIError.instance(sql, values, exc, sqlite3.Error) from exc
+    except ValueError as exc:  # aiosqlite: "Connection closed"
+        await conn.invalidate(exc)
+        raise DBAPIError(sql, values, exc, connection_invalidated=True) from exc

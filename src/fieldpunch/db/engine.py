@@ -112,6 +112,9 @@ def _sqlite_setup(engine: AsyncEngine) -> None:
             await_(conn.connection.driver_connection.execute(sql))
         except sqlite3.Error as exc:  # as SQLAlchemy would have raised it
             raise DBAPIError.instance(sql, (), exc, sqlite3.Error) from exc
+        except ValueError as exc:  # aiosqlite: "Connection closed": not back into the pool
+            conn.invalidate(exc)
+            raise DBAPIError(sql, (), exc, connection_invalidated=True) from exc
 
     pool = engine.sync_engine.pool
     for name in ("checkin", "invalidate", "close", "detach"):

@@ -38,6 +38,22 @@ def _in_utc_range(value: datetime) -> datetime:
 AwareTime = Annotated[AwareDatetime, AfterValidator(_in_utc_range)]
 """A datetime with a UTC offset that also exists in UTC (what every time field takes)."""
 
+# An absurd time (a phone clock reset to 1970, or to the year 929) is a finding to record, not an
+# input to refuse; but within years of the calendar's ends, the arithmetic around a punch (the
+# detectors' windows, up to a year back; a time zone's offset) leaves Python's calendar.
+EARLIEST = datetime(10, 1, 1, tzinfo=UTC)
+LATEST = datetime(9990, 1, 1, tzinfo=UTC)
+
+
+def _within_calendar(value: datetime) -> datetime:
+    if not EARLIEST <= value < LATEST:
+        raise ValueError("must be between the years 10 and 9990")
+    return value
+
+
+EventTime = Annotated[AwareTime, AfterValidator(_within_calendar)]
+"""When something happened (a punch, a correction, a time anchor): an AwareTime in 10–9990."""
+
 
 def _clean_text(value: Any) -> Any:
     """Reject text no database can store: NUL (PostgreSQL) and lone surrogates (UTF-8)."""

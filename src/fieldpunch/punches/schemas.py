@@ -11,7 +11,7 @@ from pydantic import Field, StringConstraints
 from fieldpunch.geo.crs import CRS
 from fieldpunch.geo.schemas import BSSID, Lat, Lon, PointOut
 from fieldpunch.kit.canonical import SAFE_INT
-from fieldpunch.kit.schemas import AwareTime, IdRef, In, Out
+from fieldpunch.kit.schemas import EventTime, IdRef, In, Out
 
 Accuracy = Annotated[float, Field(gt=0, le=100_000, allow_inf_nan=False)]
 ClientId = Annotated[
@@ -72,7 +72,7 @@ class CellIn(In):
 
 class TimeProofIn(In):
     anchor_token: Annotated[str, StringConstraints(min_length=10, max_length=200)]
-    anchor_server_time: AwareTime
+    anchor_server_time: EventTime
     anchor_elapsed_ms: Annotated[int, Field(ge=0, le=SAFE_INT)]
     elapsed_ms: Annotated[int, Field(ge=0, le=SAFE_INT)]
 
@@ -80,7 +80,7 @@ class TimeProofIn(In):
 class PunchIn(In):
     client_id: ClientId
     kind: PunchKind
-    captured_at: AwareTime
+    captured_at: EventTime
     location: LocationIn
     fixes: Annotated[list[FixIn], Field(max_length=20)] = []
     wifi: Annotated[list[WifiIn], Field(max_length=100)] = []
