@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import namedtuple
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +28,7 @@ import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import Executable, Table
 from sqlalchemy.engine import CursorResult, Dialect, Result
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 _REQUIRED = object()  # a parameter with no compiled value: `execute` must be given it
 
@@ -58,6 +58,38 @@ def _rows(result: Result[Any]) -> Sequence[Any]:
     return [] if isinstance(result, CursorResult) and not result.returns_rows else result.all()
 
 
+def sqlite_error(exc: sqlite3.Error | ValueError, sql: str, values: Sequence[Any]) -> DBAPIError:
+    """SQLAlchemy's exception for what aiosqlite raised: sqlite3's errors by their class; a
+    ValueError is aiosqlite's "Connection closed", a disconnect (the caller invalidates)."""
+    if isinstance(exc, sqlite3.Error):
+        return DBAPIError.instance(sql, values, exc, sqlite3.Error)
+    return DBAPIError(sql, tuple(values), exc, connection_invalidated=True)
+
+
+async def _on_sqlite(
+    conn: AsyncConnection, sql: str, values: Sequence[Any], *, many: bool = False
+) -> Sequence[Any]:
+    """`sql` on the aiosqlite connection under `conn`, in one hop to its thread: the rows, or
+    none for `many` (an executemany of `values`)."""
+    aio = (await conn.get_raw_connection()).driver_connection
+    assert aio is not None  # checked out by the session
+    try:
+        if many:
+            await aio.executemany(sql, values)
+            return []
+        return await aio.execute_fetchall(sql, values)  # type: ignore[no-any-return]
+    except (sqlite3.Error, ValueError) as exc:
+        error = sqlite_error(exc, sql, values)
+        if error.connection_invalidated:
+            await conn.invalidate(exc)
+        raise error from exc
+
+
+def _processed(processors: Sequence[Processor], values: Iterable[Any]) -> list[Any]:
+    """Each value through its column's processor (None too, as SQLAlchemy does)."""
+    return [v if f is None else f(v) for f, v in zip(processors, values, strict=True)]
+
+
 async def run(session: AsyncSession, sql: str, values: Sequence[Any]) -> Sequence[Any]:
     """`sql` on the session's connection, in its transaction: $n parameters on PostgreSQL, ?
     on SQLite (one hop to aiosqlite's thread).
@@ -66,14 +98,7 @@ async def run(session: AsyncSession, sql: str, values: Sequence[Any]) -> Sequenc
     """
     conn = await session.connection()
     if conn.dialect.name == "sqlite":
-        aio = (await conn.get_raw_connection()).driver_connection
-        try:
-            return await aio.execute_fetchall(sql, values)  # type: ignore[union-attr, no-any-return]
-        except sqlite3.Error as exc:
-            raise DBAPIError.instance(sql, values, exc, sqlite3.Error) from exc
-        except ValueError as exc:  # aiosqlite: "Connection closed" (SQLAlchemy's disconnect)
-            await conn.invalidate(exc)
-            raise DBAPIError(sql, tuple(values), exc, connection_invalidated=True) from exc
+        return await _on_sqlite(conn, sql, values)
     driver = (await conn.get_raw_connection()).driver_connection
     assert driver is not None  # checked out by the session
     if not driver.is_in_transaction():
@@ -97,8 +122,9 @@ class DriverStatement:
     def __init__(self, statement: Executable) -> None:
         self.statement = statement
         self._compiled: dict[str, _Compiled] = {}
-        columns = getattr(statement, "exported_columns", ())  # a SELECT's, or DML's RETURNING
-        self._row: Any = namedtuple("Row", [c.key for c in columns]) if columns else None  # type: ignore[misc]
+        self._columns = getattr(statement, "exported_columns", ())  # SELECT's, DML's RETURNING
+        names = [c.key for c in self._columns]
+        self._row: Any = namedtuple("Row", names) if names else None  # type: ignore[misc]
 
     def _compile(self, dialect: Dialect) -> _Compiled:
         compiled = self.statement.compile(dialect=dialect)  # type: ignore[attr-defined]
@@ -112,8 +138,7 @@ class DriverStatement:
         results: tuple[Processor, ...] = ()
         if dialect.name == "sqlite":
             results = tuple(
-                c.type.dialect_impl(dialect).result_processor(dialect, None)
-                for c in getattr(self.statement, "exported_columns", ())
+                c.type.dialect_impl(dialect).result_processor(dialect, None) for c in self._columns
             )
         return _Compiled(compiled.string, tuple(binds), results)
 
@@ -131,33 +156,29 @@ class DriverStatement:
         if not records or self._row is None:
             return list(records)
         if compiled.results:
-            processors = compiled.results
-            records = [
-                [v if f is None else f(v) for f, v in zip(processors, r, strict=True)]
-                for r in records
-            ]
+            records = [_processed(compiled.results, r) for r in records]
         return [self._row._make(r) for r in records]
 
 
-_INSERTS: dict[tuple[str, Table, tuple[str, ...]], tuple[str, list[Processor]]] = {}
+_INSERTS: dict[tuple[Table, tuple[str, ...]], tuple[str, list[Processor]]] = {}
 
 
 async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """INSERT `rows` (each with the same keys, every column they need) into `table`.
 
-    Keys that are no column of `table` are left out, as SQLAlchemy's insert leaves them.
+    Keys that are no column of `table` are left out (other things rows carry along).
 
     SQLite: one executemany, one hop to aiosqlite's thread; PostgreSQL: SQLAlchemy's
     executemany (its hot path writes in one statement instead: punches/onestatement.py).
     """
     if not rows:
         return
+    columns = tuple(c for c in rows[0] if c in table.c)
     dialect = session.get_bind().dialect
     if dialect.name != "sqlite":
-        await session.execute(table.insert(), list(rows))
+        await session.execute(table.insert(), [{c: r[c] for c in columns} for r in rows])
         return
-    columns = tuple(c for c in rows[0] if c in table.c)  # other keys ride along, unstored
-    key = (dialect.name, table, columns)
+    key = (table, columns)
     shape = _INSERTS.get(key)
     if shape is None:
         names = ", ".join(f'"{c}"' for c in columns)
@@ -166,16 +187,5 @@ async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[dict[s
         procs = [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
         shape = _INSERTS[key] = (sql, procs)
     sql, procs = shape
-    values = [
-        [v if f is None else f(v) for f, v in zip(procs, map(r.__getitem__, columns), strict=True)]
-        for r in rows
-    ]
-    conn = await session.connection()
-    aio = (await conn.get_raw_connection()).driver_connection
-    try:
-        await aio.executemany(sql, values)  # type: ignore[union-attr]
-    except sqlite3.Error as exc:
-        raise DBAPIError.instance(sql, values, exc, sqlite3.Error) from exc
-    except ValueError as exc:  # aiosqlite: "Connection closed"
-        await conn.invalidate(exc)
-        raise DBAPIError(sql, values, exc, connection_invalidated=True) from exc
+    values = [_processed(procs, map(r.__getitem__, columns)) for r in rows]
+    await _on_sqlite(await session.connection(), sql, values, many=True)

@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+
+from fieldpunch.db.driver_sql import sqlite_error
 
 if TYPE_CHECKING:
     from fieldpunch.config import Settings
@@ -110,11 +111,11 @@ def _sqlite_setup(engine: AsyncEngine) -> None:
         sql = "BEGIN IMMEDIATE" if write else "BEGIN"
         try:
             await_(conn.connection.driver_connection.execute(sql))
-        except sqlite3.Error as exc:  # as SQLAlchemy would have raised it
-            raise DBAPIError.instance(sql, (), exc, sqlite3.Error) from exc
-        except ValueError as exc:  # aiosqlite: "Connection closed": not back into the pool
-            conn.invalidate(exc)
-            raise DBAPIError(sql, (), exc, connection_invalidated=True) from exc
+        except (sqlite3.Error, ValueError) as exc:  # as SQLAlchemy would have raised it
+            error = sqlite_error(exc, sql, ())
+            if error.connection_invalidated:  # not back into the pool
+                conn.invalidate(exc)
+            raise error from exc
 
     pool = engine.sync_engine.pool
     for name in ("checkin", "invalidate", "close", "detach"):

@@ -655,11 +655,8 @@ async def commit_rows(
                 owner.user_id,
             )
         )
-    names = {r["id"]: r.pop("names") for r in rows}
     if session.get_bind().dialect.name != "postgresql":
-        await insert_rows(session, _punches, rows)
-    for row in rows:
-        row["names"] = names[row["id"]]
+        await insert_rows(session, _punches, rows)  # `names` is no column: left out
     seq, head = await _reassess(
         session, owner, context, assessment, policy, seq, head, received_at, entries, events
     )
