@@ -4,10 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint format bench serve clean web web-test browser api-snapshot screenshot
+.PHONY: demo test lint format bench serve clean web web-test browser fonts api-snapshot screenshot
 
-# The field app (web/): npm ci from the lockfile, then vite build into src/fieldpunch/web/dist/,
-# which `fieldpunch serve` mounts at /app/.
+# The field app (web/) and the manager console (web/console/): npm ci from the lockfile, then
+# vite build into src/fieldpunch/web/dist/ (mounted at /app/) and src/fieldpunch/web/console/dist/
+# (mounted at /console/) by `fieldpunch serve`.
 WEB := web
 NODE_STAMP := $(WEB)/node_modules/.installed
 
@@ -45,7 +46,7 @@ demo: $(STAMP) web
 serve: $(STAMP) web
 	$(BIN)/fieldpunch serve
 
-test: $(STAMP) web browser
+test: $(STAMP) web browser fonts
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
 	cd $(WEB) && npx vitest run
@@ -56,9 +57,19 @@ api-snapshot: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python $(WEB)/scripts/snapshot_openapi.py
 	cd $(WEB) && npm run --silent gen:api
 
-# Refresh docs/img/punch-390x844.png (the README picture) from the browser test.
-screenshot: $(STAMP) web browser
-	FIELDPUNCH_UPDATE_SCREENSHOT=1 $(BIN)/pytest -q tests/e2e -k screenshot
+# Chinese text in screenshots (the tests' and the README's) needs a CJK font, else it shows as boxes.
+fonts:
+	@if fc-list :lang=zh 2>/dev/null | grep -q .; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing Debian's fonts-noto-cjk for the screenshots"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null \
+	    || echo "make: apt-get could not install fonts-noto-cjk"; \
+	else echo "make: no CJK font: Chinese shows as boxes in the screenshot"; fi
+
+# Refresh the README pictures in docs/img/ (punch, out of range, manager queue) from the browser tests.
+screenshot: $(STAMP) web browser fonts
+	FIELDPUNCH_UPDATE_SCREENSHOT=1 $(BIN)/pytest -q tests/e2e \
+	  -k "screenshot or out_of_range_shows or manager_approves"
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
@@ -74,4 +85,5 @@ bench: $(STAMP)
 	$(BIN)/fieldpunch bench ingest
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis $(WEB)/node_modules src/fieldpunch/web/dist
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .hypothesis $(WEB)/node_modules src/fieldpunch/web/dist \
+	  src/fieldpunch/web/console/dist

@@ -31,47 +31,39 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import functools
 import json
 import math
-import os
 import random
-import secrets
-import shutil
 import signal
-import socket
-import statistics
-import subprocess
-import sys
 import tempfile
 import time
-import uuid
-from collections import Counter, deque
-from collections.abc import Awaitable, Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-import httpx
-import orjson
-import rfc8785
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from bench.harness import (
+    PY,
+    PgAdmin,
+    Server,
+    analyze,
+    fieldpunch_serve,
+    findings,
+    installation,
+    machine,
+    machine_busy_pct,
+    median,
+    sayer,
+    serving,
+)
+from bench.loadgen import Spec
+from bench.makers import Maker, Pool, load, sanity
+from bench.profile import profile
+from bench.world import ADMIN_EMAIL, WorldSize, create_org_args, seed, set_rules
 
-from bench.loadgen import Spec, build_request, write_requests
-from fieldpunch.devices.keys import b64url_encode
+say = sayer("ingest")
 
-T = TypeVar("T")
-ROOT = Path(__file__).resolve().parents[1]
-PY = sys.executable
-SHANGHAI = (31.2304, 121.4737)
-M_PER_DEG = 111_320.0
-_MS = timedelta(milliseconds=1)
-PASSWORD = "bench-password-1"  # noqa: S105 - throwaway accounts in a throwaway database
 TARGETS = {
     "throughput_rps": 2000.0,
     "p99_ms_at_rate": 50.0,
@@ -108,6 +100,14 @@ class Options:
     detectors_off_run: bool = True
     duplicate_window_min: int = 0
     workers: int = 1
+
+    @property
+    def pg(self) -> PgAdmin:
+        return PgAdmin(self.pg_host, self.pg_port, self.pg_user, self.pg_admin_db)
+
+    @property
+    def world(self) -> WorldSize:
+        return WorldSize(self.places, self.users, self.wifi_share, self.places_via, self.login)
 
 
 def parse_args(argv: list[str]) -> Options:
@@ -170,12 +170,11 @@ def parse_args(argv: list[str]) -> Options:
     p.add_argument("--json", type=Path, dest="json_out", help="also write the summary here")
     p.add_argument("--log-dir", type=Path, help="keep the servers' logs here")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--pg-host", default=os.environ.get("FIELDPUNCH_TEST_PG_HOST", "127.0.0.1"))
-    p.add_argument(
-        "--pg-port", type=int, default=int(os.environ.get("FIELDPUNCH_TEST_PG_PORT", "5432"))
-    )
-    p.add_argument("--pg-user", default=os.environ.get("FIELDPUNCH_TEST_PG_USER", "postgres"))
-    p.add_argument("--pg-admin-db", default=os.environ.get("FIELDPUNCH_TEST_PG_DB", "test"))
+    pg = PgAdmin()  # FIELDPUNCH_TEST_PG_* or the defaults
+    p.add_argument("--pg-host", default=pg.host)
+    p.add_argument("--pg-port", type=int, default=pg.port)
+    p.add_argument("--pg-user", default=pg.user)
+    p.add_argument("--pg-admin-db", default=pg.admin_db)
     a = p.parse_args(argv)
     if a.pg_host not in ("127.0.0.1", "localhost", "::1"):
         p.error("--pg-host: this benchmark only runs against a database on this machine")
@@ -213,632 +212,6 @@ def parse_args(argv: list[str]) -> Options:
         pg_user=a.pg_user,
         pg_admin_db=a.pg_admin_db,
     )
-
-
-def say(msg: str) -> None:
-    print(f"[bench ingest {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
-
-
-# Databases and processes ------------------------------------------------------------------------
-
-
-def analyze(db_url: str) -> None:
-    """Planner statistics as a running installation has them (autovacuum/ANALYZE keep them).
-
-    A benchmark fills an empty database within seconds: with statistics from when `punches` was
-    empty, PostgreSQL plans the detectors' window on the (org, time) index and filters the whole
-    organisation's rows instead of using (org, person, time), and prepared statements keep that
-    plan until statistics change. Measured on that, the figures describe a state production
-    never stays in for long; so each phase starts from analysed tables.
-    """
-    sql(db_url, "ANALYZE")
-
-
-def sql(db_url: str, statement: str) -> list[tuple[Any, ...]]:
-    """One statement on the benchmark's database, outside the server; its rows."""
-    if db_url.startswith("sqlite"):
-        import sqlite3
-
-        with contextlib.closing(sqlite3.connect(db_url.split("///", 1)[1])) as conn:
-            return list(conn.execute(statement).fetchall())
-
-    async def run() -> list[tuple[Any, ...]]:
-        import asyncpg
-
-        conn = await asyncpg.connect(db_url.replace("postgresql+asyncpg://", "postgresql://", 1))
-        try:
-            return [tuple(r) for r in await conn.fetch(statement)]
-        finally:
-            await conn.close()
-
-    return asyncio.run(run())
-
-
-def findings(db_url: str) -> Counter[str]:
-    """Punches by status and findings by rule, so far (a phase's are the difference)."""
-    out: Counter[str] = Counter()
-    for status, n in sql(db_url, "SELECT status, count(*) FROM punches GROUP BY status"):
-        out[f"punches {status}"] += n
-    for rule, n in sql(db_url, "SELECT rule, count(*) FROM anomalies GROUP BY rule"):
-        out[f"finding {rule}"] += n
-    return out
-
-
-async def _pg_admin(o: Options, sql: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(
-        host=o.pg_host, port=o.pg_port, user=o.pg_user, database=o.pg_admin_db
-    )
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
-@contextlib.contextmanager
-def pg_database(o: Options) -> Iterator[str]:
-    """A fresh, randomly named database, dropped on the way out whatever happened."""
-    name = f"fp_bench_{secrets.token_hex(6)}"
-    asyncio.run(_pg_admin(o, f'CREATE DATABASE "{name}"'))
-    say(f"created PostgreSQL database {name}")
-    try:
-        yield f"postgresql+asyncpg://{o.pg_user}@{o.pg_host}:{o.pg_port}/{name}"
-    finally:
-        # Ctrl-C during the drop must not leave it behind: ignore SIGINT for this moment.
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-        try:
-            asyncio.run(_pg_admin(o, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            say(f"dropped PostgreSQL database {name}")
-        finally:
-            signal.signal(signal.SIGINT, previous)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def server_env(data_dir: Path, database_url: str | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FIELDPUNCH_")}
-    env.update(
-        FIELDPUNCH_DATA_DIR=str(data_dir),
-        FIELDPUNCH_SECRET_KEY=secrets.token_urlsafe(48),
-        FIELDPUNCH_ACCESS_LOG="false",
-    )
-    if database_url:
-        env["FIELDPUNCH_DATABASE_URL"] = database_url
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
-    return env
-
-
-def fieldpunch_cli(args: list[str], env: dict[str, str]) -> str:
-    proc = subprocess.run(  # noqa: S603 - our own interpreter and arguments
-        [PY, "-m", "fieldpunch", *args],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        start_new_session=True,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"fieldpunch {args[0]} failed: {proc.stderr.strip()[-2000:]}")
-    return proc.stdout
-
-
-@dataclass
-class Server:
-    name: str
-    port: int
-    proc: subprocess.Popen[bytes]
-    log: Path
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def tail(self, n: int = 30) -> str:
-        lines = self.log.read_text(errors="replace").splitlines()
-        return "\n".join(lines[-n:])
-
-
-@contextlib.contextmanager
-def serving(name: str, argv: list[str], env: dict[str, str], log: Path) -> Iterator[Server]:
-    """Start a server process (output to a file), wait for /healthz, stop it afterwards."""
-    port = free_port()
-    with log.open("wb") as out:
-        proc = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-            [*argv, "--port", str(port)],
-            env=env,
-            cwd=ROOT,
-            stdout=out,
-            stderr=out,
-            start_new_session=True,  # Ctrl-C reaches us; we stop it in order
-        )
-    server = Server(name, port, proc, log)
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"{name} exited {proc.returncode}:\n{server.tail()}")
-            try:
-                if httpx.get(f"{server.base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)  # polling the port the server is opening
-        say(f"{name} serving on {server.base} (pid {proc.pid})")
-        yield server
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-# The organisation, through the API --------------------------------------------------------------
-
-
-@dataclass
-class PlaceInfo:
-    id: str
-    lat: float
-    lon: float
-    radius_m: float
-    bssids: list[str]
-
-
-@dataclass
-class Staff:
-    user_id: str
-    token: str
-    device_id: str
-    key: ec.EllipticCurvePrivateKey
-    anchor_now: str
-    anchor_token: str
-    home: PlaceInfo  # where this person works: every punch of theirs is at (or near) it
-    spot: tuple[float, float] | None = None  # their desk: punches jitter a few metres around it
-    clocked_in: bool = False  # kinds alternate, as a working day does
-
-
-@dataclass
-class World:
-    org_id: str
-    places: list[PlaceInfo]
-    staff: list[Staff]
-    timings_s: dict[str, float] = field(default_factory=dict)
-
-
-def _bssid(rng: random.Random) -> str:
-    return ":".join(f"{rng.randrange(256):02x}" for _ in range(6))
-
-
-def _offset(lat: float, lon: float, north_m: float, east_m: float) -> tuple[float, float]:
-    return lat + north_m / M_PER_DEG, lon + east_m / (M_PER_DEG * math.cos(math.radians(lat)))
-
-
-def make_places(n: int, wifi_share: float, rng: random.Random) -> list[dict[str, Any]]:
-    """Circles of 50-300 m scattered around Shanghai (normal spread ~15 km)."""
-    out = []
-    for i in range(n):
-        lat, lon = _offset(*SHANGHAI, rng.gauss(0, 15_000), rng.gauss(0, 15_000))
-        wifi = [_bssid(rng) for _ in range(rng.randint(1, 3))] if rng.random() < wifi_share else []
-        out.append(
-            {
-                "name": f"Site {i:05d}",
-                "kind": "site" if i % 4 else "office",
-                "location": {"lat": round(lat, 7), "lon": round(lon, 7), "crs": "wgs84"},
-                "radius_m": round(rng.uniform(50, 300), 1),
-                "wifi_bssids": wifi,
-            }
-        )
-    return out
-
-
-async def _gather_limited(n: int, jobs: Sequence[Callable[[], Awaitable[T]]]) -> list[T]:
-    """Run the jobs, at most n at a time; their results in order."""
-    sem = asyncio.Semaphore(n)
-
-    async def one(job: Callable[[], Awaitable[T]]) -> T:
-        async with sem:
-            return await job()
-
-    return list(await asyncio.gather(*(one(j) for j in jobs)))
-
-
-def _ok(r: httpx.Response, what: str) -> dict[str, Any]:
-    if r.status_code >= 300:
-        raise RuntimeError(f"{what}: {r.status_code} {r.text[:500]}")
-    body: dict[str, Any] = r.json()
-    return body
-
-
-async def _places_http(
-    client: httpx.AsyncClient, admin: dict[str, str], specs: list[dict[str, Any]]
-) -> list[PlaceInfo]:
-    async def create(spec: dict[str, Any]) -> PlaceInfo:
-        body = _ok(await client.post("/api/v1/places", json=spec, headers=admin), "place")
-        return PlaceInfo(
-            body["id"],
-            spec["location"]["lat"],
-            spec["location"]["lon"],
-            spec["radius_m"],
-            spec["wifi_bssids"],
-        )
-
-    return await _gather_limited(16, [functools.partial(create, s) for s in specs])
-
-
-async def _places_sql(
-    database_url: str, org_id: str, specs: list[dict[str, Any]]
-) -> list[PlaceInfo]:
-    """One bulk INSERT with fieldpunch's own model and id scheme, then one geo_version bump."""
-    from sqlalchemy import insert
-
-    from fieldpunch.db.engine import Database
-    from fieldpunch.kit.clock import utcnow
-    from fieldpunch.kit.ids import new_id
-    from fieldpunch.places.fences import bump
-    from fieldpunch.places.models import Place
-
-    db = Database(database_url)
-    rows, out = [], []
-    now = utcnow()
-    for s in specs:
-        pid = new_id("plc")
-        loc = s["location"]
-        rows.append(
-            {
-                "id": pid,
-                "org_id": org_id,
-                "name": s["name"],
-                "kind": s["kind"],
-                "address": "",
-                "lat": loc["lat"],
-                "lon": loc["lon"],
-                "radius_m": s["radius_m"],
-                "polygon": None,
-                "wifi_bssids": s["wifi_bssids"],
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
-        out.append(PlaceInfo(pid, loc["lat"], loc["lon"], s["radius_m"], s["wifi_bssids"]))
-    try:
-        async with db.transaction() as session:
-            for i in range(0, len(rows), 2000):
-                await session.execute(insert(Place), rows[i : i + 2000])
-            await bump(session, org_id)
-    finally:
-        await db.dispose()
-    return out
-
-
-def mint_token(secret: str, org_id: str, user_id: str) -> str:
-    """An access token exactly as POST /auth/token would issue it (HS256 with the server's key)."""
-    from fieldpunch.auth.tokens import TokenClaims, issue
-
-    return issue(secret, TokenClaims(user_id, org_id, "access", 1), 4 * 3600)
-
-
-async def seed(
-    base: str,
-    o: Options,
-    org_id: str,
-    admin_email: str,
-    database_url: str,
-    secret: str,
-    rng: random.Random,
-) -> World:
-    limits = httpx.Limits(max_connections=32, max_keepalive_connections=32)
-    async with httpx.AsyncClient(base_url=base, timeout=120, limits=limits) as client:
-        tok = _ok(
-            await client.post(
-                "/api/v1/auth/token", data={"username": admin_email, "password": PASSWORD}
-            ),
-            "admin login",
-        )
-        admin = {"Authorization": f"Bearer {tok['access_token']}"}
-        world = World(org_id, [], [])
-
-        t = time.perf_counter()
-        specs = make_places(o.places, o.wifi_share, rng)
-        if o.places_via == "http":
-            world.places = await _places_http(client, admin, specs)
-        else:
-            world.places = await _places_sql(database_url, org_id, specs)
-        world.timings_s[f"places_{o.places_via}"] = round(time.perf_counter() - t, 2)
-        say(f"{len(world.places)} places via {o.places_via} in {world.timings_s}")
-
-        t = time.perf_counter()
-
-        async def person(i: int) -> Staff:
-            email = f"staff{i:04d}@bench.example.com"
-            person_in: dict[str, Any] = {"email": email, "name": f"Staff {i:04d}", "role": "staff"}
-            if o.login == "password":
-                person_in["password"] = PASSWORD
-            user = _ok(await client.post("/api/v1/users", json=person_in, headers=admin), "user")
-            if o.login == "password":
-                login = await client.post(
-                    "/api/v1/auth/token", data={"username": email, "password": PASSWORD}
-                )
-                token = _ok(login, "staff login")["access_token"]
-            else:
-                token = mint_token(secret, org_id, user["id"])
-            auth = {"Authorization": f"Bearer {token}"}
-            key = ec.generate_private_key(ec.SECP256R1())
-            spki = key.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
-            device = _ok(
-                await client.post(
-                    "/api/v1/devices",
-                    json={"public_key": b64url_encode(spki), "platform": "android"},
-                    headers=auth,
-                ),
-                "device",
-            )
-            anchor = _ok(await client.get("/api/v1/time", headers=auth), "time anchor")
-            return Staff(
-                user["id"],
-                token,
-                device["id"],
-                key,
-                anchor["now"],
-                anchor["token"],
-                home=rng.choice(world.places),
-            )
-
-        world.staff = await _gather_limited(
-            8, [functools.partial(person, i) for i in range(o.users)]
-        )
-        world.timings_s["users"] = round(time.perf_counter() - t, 2)
-        took = world.timings_s["users"]
-        say(f"{len(world.staff)} staff ({o.login} login, device, time anchor) in {took} s")
-        return world
-
-
-# Request bodies ---------------------------------------------------------------------------------
-
-
-def sign(key: ec.EllipticCurvePrivateKey, body: dict[str, Any], device_id: str) -> dict[str, Any]:
-    """As the field app signs: ECDSA P-256 over RFC 8785 JSON without `signature`, r||s."""
-    unsigned = {**body, "device_id": device_id}
-    der = key.sign(rfc8785.dumps(unsigned), ec.ECDSA(hashes.SHA256()))
-    r, s = decode_dss_signature(der)
-    return {**unsigned, "signature": b64url_encode(r.to_bytes(32, "big") + s.to_bytes(32, "big"))}
-
-
-RECENT = 64  # more than the connections of any run, so a person is never in flight twice
-
-
-class Maker:
-    """Fresh signed punches (never a repeated client_id) as ready-to-send HTTP requests."""
-
-    def __init__(self, world: World, port: int, rng: random.Random) -> None:
-        self.world, self.port, self.rng = world, port, rng
-        self.made = 0
-        self.singles_by: list[Staff] = []  # whose each request of `singles` is, in order
-        self._recent: deque[str] = deque(maxlen=RECENT)
-        self._recent_ids: set[str] = set()
-
-    def body(self, who: Staff) -> dict[str, Any]:
-        """A signed clock-in/out at the person's place, with a time proof anchored at setup.
-
-        Kinds alternate, the position stays within a few metres and the proof's monotonic clock
-        follows real time, so one person's punches make a plausible sequence; 1% are 50-500 m
-        outside the fence (flagged outside_geofence / impossible_speed).
-        Many punches a minute for one person: see --duplicate-window-min.
-        """
-        rng = self.rng
-        place = who.home
-        if who.spot is None:
-            bearing, dist = rng.uniform(0, 2 * math.pi), rng.uniform(0, 0.5) * place.radius_m
-            who.spot = _offset(
-                place.lat, place.lon, dist * math.cos(bearing), dist * math.sin(bearing)
-            )
-        if rng.random() < 0.01:  # somewhere else entirely: outside the fence, too fast
-            bearing, dist = rng.uniform(0, 2 * math.pi), place.radius_m + rng.uniform(50, 500)
-            lat, lon = _offset(
-                place.lat, place.lon, dist * math.cos(bearing), dist * math.sin(bearing)
-            )
-        else:  # GPS noise of a few metres, well within the reported accuracy
-            lat, lon = _offset(*who.spot, rng.gauss(0, 2), rng.gauss(0, 2))
-        wifi = [{"bssid": b, "ssid": "SITE", "rssi": rng.randint(-80, -40)} for b in place.bssids]
-        wifi = wifi[: rng.randint(1, 2)] if wifi else []
-        wifi += [
-            {
-                "bssid": _bssid(rng),
-                "ssid": f"NET-{rng.randrange(1000)}",
-                "rssi": -rng.randint(50, 95),
-            }
-            for _ in range(rng.randint(1, 3) - (1 if wifi else 0))
-        ]
-        captured = datetime.now(UTC)
-        since_anchor_ms = int((captured - datetime.fromisoformat(who.anchor_now)) / _MS)
-        who.clocked_in = not who.clocked_in
-        self.made += 1
-        body = {
-            "client_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-            "kind": "clock_in" if who.clocked_in else "clock_out",
-            "captured_at": captured.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            "location": {
-                "lat": round(lat, 7),
-                "lon": round(lon, 7),
-                "accuracy_m": round(rng.uniform(8, 35), 1),
-                "crs": "wgs84",
-                "source": "gps",
-            },
-            "wifi": wifi,
-            "time_proof": {
-                "anchor_token": who.anchor_token,
-                "anchor_server_time": who.anchor_now,
-                "anchor_elapsed_ms": 1000,
-                "elapsed_ms": 1000 + max(0, since_anchor_ms),
-            },
-        }
-        return sign(who.key, body, who.device_id)
-
-    def _request(self, path: str, who: Staff, payload: Any) -> bytes:
-        headers = {"Authorization": f"Bearer {who.token}", "Content-Type": "application/json"}
-        return build_request("POST", path, "127.0.0.1", self.port, headers, orjson.dumps(payload))
-
-    def single(self, who: Staff) -> bytes:
-        return self._request("/api/v1/punches", who, self.body(who))
-
-    def singles(self, n: int) -> list[bytes]:
-        who = [self._next_person() for _ in range(n)]
-        self.singles_by += who
-        return [self.single(w) for w in who]
-
-    def _next_person(self) -> Staff:
-        """Anyone but the people of the last few requests: nobody's phone sends two punches
-        at once (in flight together, they would race for the person's chain and the later
-        one would often commit first: a late arrival every time, which is not a working day).
-        """
-        staff = self.world.staff
-        while True:
-            who = self.rng.choice(staff)
-            if len(staff) <= 2 * RECENT or who.device_id not in self._recent_ids:
-                break
-        self._recent.append(who.device_id)
-        self._recent_ids = set(self._recent)
-        return who
-
-    def unmake(self, start: int, end: int) -> None:
-        """Singles [start, end) will never be sent: their people's next kinds are as before."""
-        for who in self.singles_by[start:end]:
-            who.clocked_in = not who.clocked_in
-
-    def batches(self, n: int, size: int) -> list[bytes]:
-        out = []
-        for _ in range(n):
-            who = self.rng.choice(self.world.staff)
-            punches = [self.body(who) for _ in range(size)]
-            out.append(self._request("/api/v1/punches/batch", who, {"punches": punches}))
-        return out
-
-
-async def sanity(base: str, maker: Maker, n: int = 40) -> dict[str, Any]:
-    """Before timing: are these punches accepted, signed OK and matched, as intended?"""
-    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
-        statuses: Counter[str] = Counter()
-        verdicts: Counter[str] = Counter()
-        matched = signed = 0
-        for _ in range(n):
-            who = maker.rng.choice(maker.world.staff)
-            r = await client.post(
-                "/api/v1/punches",
-                json=maker.body(who),
-                headers={"Authorization": f"Bearer {who.token}"},
-            )
-            statuses[str(r.status_code)] += 1
-            if r.status_code == 201:
-                b = r.json()
-                verdicts[b["status"]] += 1
-                matched += b.get("place") is not None
-                signed += b.get("signature_ok") is True
-                for a in b.get("anomalies", []):
-                    verdicts[f"anomaly:{a['rule']}"] += 1
-        who = maker.world.staff[0]
-        r = await client.post(
-            "/api/v1/punches/batch",
-            json={"punches": [maker.body(who) for _ in range(10)]},
-            headers={"Authorization": f"Bearer {who.token}"},
-        )
-        batch = Counter(str(x["status"]) for x in _ok(r, "batch")["results"])
-    return {
-        "punches": n,
-        "http_status": dict(statuses),
-        "verdicts": dict(verdicts),
-        "signature_ok_share": round(signed / n, 3),
-        "place_matched_share": round(matched / n, 3),
-        "batch_item_status": dict(batch),
-    }
-
-
-# Running the load generator ---------------------------------------------------------------------
-
-
-def load(spec: Spec, requests: Sequence[bytes], tmp: Path) -> dict[str, Any]:
-    """Run bench/loadgen.py in its own process; its result as a dict."""
-    req_path = tmp / f"requests-{spec.label}.bin"
-    write_requests(req_path, requests)
-    spec.requests_path = str(req_path)
-    spec_path = tmp / f"spec-{spec.label}.json"
-    spec_path.write_text(json.dumps(asdict(spec)))
-    try:
-        proc = subprocess.run(  # noqa: S603 - our own interpreter and arguments
-            [PY, "-m", "bench.loadgen", str(spec_path)],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=spec.seconds + spec.grace_s + 60,
-            check=False,
-        )
-    finally:
-        req_path.unlink(missing_ok=True)
-    if proc.returncode != 0:
-        raise RuntimeError(f"loadgen failed: {proc.stderr[-2000:]}")
-    result: dict[str, Any] = json.loads(proc.stdout)
-    lat = result["latency_ms"]
-    say(
-        f"  {spec.label}: {result['ok']}/{result['sent']} ok, {result['ok_rps']:.0f}/s, "
-        f"p50 {lat['p50']} ms, p99 {lat['p99']} ms, statuses {result['statuses']}, "
-        f"cpu% {result['cpu_pct']}"
-    )
-    return result
-
-
-class Pool:
-    """Requests built ahead, handed out once each (a client_id is never sent twice)."""
-
-    def __init__(self, make: Callable[[int], list[bytes]]) -> None:
-        self.make = make
-        self.items: list[bytes] = []
-        self.used = 0
-
-    def ensure(self, n: int) -> None:
-        if len(self.items) - self.used < n:
-            self.items += self.make(n - (len(self.items) - self.used))
-
-    def take(self, n: int) -> list[bytes]:
-        self.ensure(n)
-        out = self.items[self.used : self.used + n]
-        self.used += n
-        return out
-
-    def run(self, tmp: Path, spec: Spec, n: int) -> dict[str, Any]:
-        """`load` the next n requests; those it had no time to send stay next in line.
-
-        A person's punches are built in order (clock-in, clock-out, …): skipping the unsent
-        tail of one run would make the next run's punches break that sequence.
-        """
-        result = load(spec, self.take(n), tmp)
-        self.used -= n - int(result["sent"])
-        return result
-
-    def discard(self) -> tuple[int, int]:
-        """Never send the requests built so far and not yet sent (`rewind` still resends them).
-
-        Returns their range.
-        """
-        unsent = (self.used, len(self.items))
-        self.used = len(self.items)
-        return unsent
-
-    def rewind(self) -> None:
-        """Send the same requests again to another server (whose table has none of them)."""
-        self.used = 0
-
-
-def _median(values: Sequence[float | None]) -> float | None:
-    finite = [v for v in values if v is not None]
-    return round(statistics.median(finite), 2) if len(finite) == len(values) and finite else None
 
 
 def measure_singles(
@@ -906,28 +279,30 @@ def measure_singles(
         "warmup": warm,
         "closed": closed,
         "open": opened,
-        "throughput_rps": _median([r["ok_rps"] for r in closed]),
-        "closed_p50_ms": _median([r["latency_ms"]["p50"] for r in closed]),
-        "closed_p99_ms": _median([r["latency_ms"]["p99"] for r in closed]),
-        "server_cpu_pct_at_max": _median([r["cpu_pct"].get(str(pid[0])) for r in closed]),
-        "machine_cpu_pct_at_max": _median([r["cpu_pct"].get("machine") for r in closed]),
-        "loadgen_cpu_pct_at_max": _median([r["cpu_pct"].get("loadgen") for r in closed]),
-        "postgres_cpu_pct_at_max": _median([r["cpu_pct"].get("postgres") for r in closed]),
+        "throughput_rps": median([r["ok_rps"] for r in closed]),
+        "closed_p50_ms": median([r["latency_ms"]["p50"] for r in closed]),
+        "closed_p99_ms": median([r["latency_ms"]["p99"] for r in closed]),
+        "server_cpu_pct_at_max": median([r["cpu_pct"].get(str(pid[0])) for r in closed]),
+        "machine_cpu_pct_at_max": median([r["cpu_pct"].get("machine") for r in closed]),
+        "loadgen_cpu_pct_at_max": median([r["cpu_pct"].get("loadgen") for r in closed]),
+        "postgres_cpu_pct_at_max": median([r["cpu_pct"].get("postgres") for r in closed]),
         # CPU used meanwhile by processes that are not part of the benchmark: > ~20% skews it.
-        "other_cpu_pct": _median([r["cpu_pct"].get("other") for r in closed + opened]),
-        "server_cpu_ms_per_request": _median([_cpu_ms(r, pid[0]) for r in closed]),
+        "other_cpu_pct": median([r["cpu_pct"].get("other") for r in closed + opened]),
+        "server_cpu_ms_per_request": median([_cpu_ms(r, pid[0]) for r in closed]),
         "open_rate": o.rate,
-        "open_achieved_rps": _median([r["ok_rps"] for r in opened]),
-        "open_p50_ms": _median([r["latency_ms"]["p50"] for r in opened]),
-        "open_p99_ms": _median([r["latency_ms"]["p99"] for r in opened]),
-        "server_cpu_pct_at_rate": _median([r["cpu_pct"].get(str(pid[0])) for r in opened]),
+        "open_achieved_rps": median([r["ok_rps"] for r in opened]),
+        "open_p50_ms": median([r["latency_ms"]["p50"] for r in opened]),
+        "open_p99_ms": median([r["latency_ms"]["p99"] for r in opened]),
+        "server_cpu_pct_at_rate": median([r["cpu_pct"].get(str(pid[0])) for r in opened]),
         # Not answered 2xx: errors, other statuses, and open-loop requests still unanswered.
         "not_ok": sum(
             r["completed"] - r["ok"] + r["errors"] + r["unfinished"] for r in closed + opened
         ),
     }
     if profile_to is not None:
-        out["profile"] = profile(server, pool, o, tmp, tag, profile_to, per_rep)
+        out["profile"] = profile(
+            server, pool, o.seconds, o.connections, o.workers, tmp, tag, profile_to, per_rep
+        )
     return out
 
 
@@ -972,170 +347,36 @@ def measure_batches(
 # Profiling --------------------------------------------------------------------------------------
 
 
-def _py_spy() -> str | None:
-    local = Path(PY).parent / "py-spy"
-    return str(local) if local.exists() else shutil.which("py-spy")
-
-
-def profile(
-    server: Server, pool: Pool, o: Options, tmp: Path, tag: str, folder: Path, n: int
-) -> dict[str, Any]:
-    """py-spy the server during one more closed-loop run (not counted: sampling costs)."""
-    spy_bin = _py_spy()
-    if spy_bin is None:
-        say("  --profile: py-spy not found (pip install py-spy), skipped")
-        return {"skipped": "py-spy not installed"}
-    folder.mkdir(parents=True, exist_ok=True)
-    raw = folder / f"{tag}.folded"
-    duration = max(2, round(o.seconds))
-    spy = subprocess.Popen(  # noqa: S603 - py-spy on our own server
-        [
-            *(spy_bin, "record", "--pid", str(server.proc.pid), "--rate", "250"),
-            *(("--subprocesses",) if o.workers > 1 else ()),
-            *("--nonblocking", "--duration", str(duration), "--format", "raw"),
-            *("--output", str(raw)),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    try:
-        time.sleep(0.5)  # let py-spy attach
-        load(
-            Spec(
-                server.port,
-                "",
-                "closed",
-                connections=o.connections,
-                seconds=duration + 1,
-                label=f"{tag}-profiled",
-                watch_pids=[server.proc.pid],
-            ),
-            pool.take(n),
-            tmp,
-        )
-    finally:
-        try:
-            _, err_b = spy.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            spy.kill()
-            _, err_b = spy.communicate()
-    if not raw.exists() or raw.stat().st_size == 0:
-        err = (err_b or b"").decode(errors="replace").strip()[-300:]
-        say(f"  py-spy wrote nothing: {err}")
-        return {"skipped": f"py-spy failed: {err}"}
-    summary = summarise_folded(raw)
-    summary["file"] = str(raw)
-    return summary
-
-
-def _frame_key(frame: str) -> str:
-    """'function (path/to/file.py:123)' → 'file-ish:function' without the line number."""
-    name, _, where = frame.partition(" (")
-    where = where.rstrip(")")
-    path = where.rsplit(":", 1)[0]
-    for marker in ("site-packages/", "src/", "lib/python3"):
-        if marker in path:
-            path = path.split(marker, 1)[1]
-            break
-    return f"{path}:{name}"
-
-
-# Leaf frames of threads that merely wait (py-spy's idle detection misses blocked pool threads).
-IDLE_LEAVES = frozenset(
-    {
-        "threading.py:Condition.wait",
-        "threading.py:Event.wait",
-        "concurrent/futures/thread.py:_worker",
-        "queue.py:Queue.get",
-        "selectors.py:EpollSelector.select",
-    }
-)
-
-
-def summarise_folded(path: Path, top: int = 25) -> dict[str, Any]:
-    """Self and inclusive shares of the busy samples, by function (py-spy's raw stacks)."""
-    self_c: Counter[str] = Counter()
-    incl: Counter[str] = Counter()
-    total = idle = 0
-    for line in path.read_text(errors="replace").splitlines():
-        stack, _, count_s = line.rpartition(" ")
-        if not stack or not count_s.isdigit():
-            continue
-        count = int(count_s)
-        frames = [_frame_key(f) for f in stack.split(";") if "(" in f]
-        if not frames or frames[-1] in IDLE_LEAVES:
-            idle += count
-            continue
-        total += count
-        self_c[frames[-1]] += count
-        for f in set(frames):
-            incl[f] += count
-
-    def share(c: Counter[str], keep: Callable[[str], bool]) -> list[list[Any]]:
-        items = [(k, v) for k, v in c.most_common() if keep(k)][:top]
-        return [[k, round(100 * v / max(1, total), 1)] for k, v in items]
-
-    ours = "fieldpunch/"
-    return {
-        "samples": total,
-        "idle_thread_samples_dropped": idle,
-        "self_pct": share(self_c, lambda _: True),
-        "inclusive_pct_fieldpunch": share(incl, lambda k: k.startswith(ours) or "bench/" in k),
-        "inclusive_pct_libraries": share(incl, lambda k: not k.startswith(ours)),
-    }
-
-
-# One database -----------------------------------------------------------------------------------
-
-
 def run_db(db: str, o: Options, tmp_root: Path) -> dict[str, Any]:
     rng = random.Random(o.seed)  # noqa: S311 - test data, reproducible by seed
     tmp = tmp_root / db
-    (tmp / "data").mkdir(parents=True)
     logs = o.log_dir or tmp
     logs.mkdir(parents=True, exist_ok=True)
     result: dict[str, Any] = {"db": db}
-    with contextlib.ExitStack() as stack:
-        url = stack.enter_context(pg_database(o)) if db == "postgres" else None
-        env = server_env(tmp / "data", url)
-        db_url = url or f"sqlite+aiosqlite:///{(tmp / 'data' / 'fieldpunch.sqlite3').as_posix()}"
-        t = time.perf_counter()
-        fieldpunch_cli(["migrate"], env)
-        admin_email = "admin@bench.example.com"
-        org = json.loads(
-            fieldpunch_cli(
-                [
-                    "create-org",
-                    "--name",
-                    "Bench Co",
-                    "--admin-email",
-                    admin_email,
-                    "--admin-password",
-                    PASSWORD,
-                ],
-                env,
-            )
-        )
+    t = time.perf_counter()
+    with installation(
+        db,
+        tmp / "data",
+        create_org_args(),
+        o.pg,
+        # Each person sends many punches a second: the per-person rate limit stays on (its cost
+        # is measured) but never refuses.
+        FIELDPUNCH_PUNCH_RATE_PER_MIN="10000000",
+        FIELDPUNCH_PUNCH_BURST="10000000",
+    ) as inst:
+        env, db_url, admin_email = inst.env, inst.db_url, ADMIN_EMAIL
         setup_s = {"migrate_and_org": round(time.perf_counter() - t, 2)}
 
         workers = ["--workers", str(o.workers)] if db == "postgres" and o.workers > 1 else []
         with serving(
             "fieldpunch serve",
-            [PY, "-m", "fieldpunch", "serve", *workers],
+            fieldpunch_serve(*workers),
             env,
             logs / f"{db}-server.log",
         ) as server:
+            org_id = inst.org["org_id"]
             world = asyncio.run(
-                seed(
-                    server.base,
-                    o,
-                    org["org_id"],
-                    admin_email,
-                    db_url,
-                    env["FIELDPUNCH_SECRET_KEY"],
-                    rng,
-                )
+                seed(server.base, o.world, org_id, admin_email, db_url, inst.secret, rng)
             )
             setup_s.update(world.timings_s)
             maker = Maker(world, server.port, rng)
@@ -1224,9 +465,9 @@ def measure_detector_cost(
 
     def summary(name: str) -> dict[str, Any]:
         return {
-            "throughput_rps": _median([p[name]["ok_rps"] for p in pairs]),
-            "server_cpu_ms_per_request": _median([_cpu_ms(p[name], pid) for p in pairs]),
-            "other_cpu_pct": _median([p[name]["cpu_pct"].get("other") for p in pairs]),
+            "throughput_rps": median([p[name]["ok_rps"] for p in pairs]),
+            "server_cpu_ms_per_request": median([_cpu_ms(p[name], pid) for p in pairs]),
+            "other_cpu_pct": median([p[name]["cpu_pct"].get("other") for p in pairs]),
         }
 
     losses, added = [], []
@@ -1242,8 +483,8 @@ def measure_detector_cost(
         "detectors_on": summary("on"),
         "detector_pairs": pairs,
         "detector_overhead": {
-            "throughput_loss": _median(losses),
-            "cpu_per_punch_added": _median(added),
+            "throughput_loss": median(losses),
+            "cpu_per_punch_added": median(added),
             "per_pair_throughput_loss": losses,
             "per_pair_cpu_added": added,
         },
@@ -1262,24 +503,6 @@ def prime(server: Server, maker: Maker, pool: Pool, o: Options, tmp: Path, tag: 
     requests = [maker.single(who) for who in maker.world.staff]
     spec = Spec(server.port, "", "closed", connections=o.connections, seconds=300, label=tag)
     load(spec, requests, tmp)
-
-
-async def set_rules(base: str, admin_email: str, policy: dict[str, Any] | None) -> None:
-    """The org's policy: every anomaly rule off (None), or the defaults with `policy` over them."""
-    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-        tok = _ok(
-            await client.post(
-                "/api/v1/auth/token", data={"username": admin_email, "password": PASSWORD}
-            ),
-            "admin login",
-        )
-        auth = {"Authorization": f"Bearer {tok['access_token']}"}
-        rules = _ok(await client.get("/api/v1/policy", headers=auth), "policy")["effective"][
-            "rules"
-        ]
-        off = {"rules": {n: {**r, "enabled": False} for n, r in rules.items()}}
-        body = off if policy is None else policy
-        _ok(await client.put("/api/v1/policy", json=body, headers=auth), "policy")
 
 
 # Reporting --------------------------------------------------------------------------------------
@@ -1524,37 +747,3 @@ def main(argv: list[str]) -> int:
                 for name, pct in prof["inclusive_pct_fieldpunch"][:20]:
                     print(f"  {pct:5.1f}%  {name}")
     return 0
-
-
-def machine_busy_pct(seconds: float = 1.0) -> float:
-    """CPU busy on the whole machine over a short look, in % of one core."""
-
-    def stat() -> tuple[int, int]:
-        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-        return sum(values) - values[3] - values[4], sum(values)
-
-    try:
-        b0, t0 = stat()
-        time.sleep(seconds)
-        b1, t1 = stat()
-    except OSError:
-        return 0.0
-    return round(100 * (b1 - b0) / max(1, t1 - t0) * (os.cpu_count() or 1), 1)
-
-
-def machine() -> dict[str, Any]:
-    cpu = ""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    mem_gib = 0.0
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        first = Path("/proc/meminfo").read_text().splitlines()[0]
-        mem_gib = round(int(first.split()[1]) / 1024 / 1024, 1)
-    return {"cpus": os.cpu_count(), "cpu_model": cpu, "mem_gib": mem_gib, "python": sys.version}
-
-
-if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))

@@ -45,14 +45,12 @@ import random
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -62,15 +60,26 @@ import httpx
 import numpy as np
 import orjson
 
-ROOT = Path(__file__).resolve().parents[1]
-PY = sys.executable
+from bench.harness import (
+    PY,
+    ROOT,
+    PgAdmin,
+    fieldpunch_serve,
+    installation,
+    machine,
+    machine_busy_pct,
+    proc_cpu_s,
+    proc_rss_mb,
+    sayer,
+    serving,
+)
+
 TARGET_P99_MS = 250.0
 REGIONS, TEAMS_PER_REGION = 10, 10
 SHANGHAI = (31.2304, 121.4737)
 
 
-def say(msg: str) -> None:
-    print(f"[bench live {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+say = sayer("live")
 
 
 @dataclass
@@ -138,132 +147,6 @@ def parse_args(argv: list[str]) -> Options:
     if o.rate <= 0 or o.seconds <= 0 or o.staff < 1 or o.clients < 1:
         p.error("--rate, --seconds, --staff and --clients must be positive")
     return o
-
-
-# Databases and processes --------------------------------------------------------------------
-
-
-async def _pg_admin(o: Options, sql: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(
-        host=o.pg_host, port=o.pg_port, user=o.pg_user, database=o.pg_admin_db
-    )
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
-@contextlib.contextmanager
-def database(o: Options, tmp: Path) -> Iterator[str]:
-    if o.db == "sqlite":
-        yield f"sqlite:///{tmp / 'data' / 'fieldpunch.sqlite3'}"  # for reference only
-        return
-    name = f"fp_bench_live_{secrets.token_hex(6)}"
-    asyncio.run(_pg_admin(o, f'CREATE DATABASE "{name}"'))
-    say(f"created PostgreSQL database {name}")
-    try:
-        yield f"postgresql+asyncpg://{o.pg_user}@{o.pg_host}:{o.pg_port}/{name}"
-    finally:
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C must not skip the drop
-        try:
-            asyncio.run(_pg_admin(o, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            say(f"dropped PostgreSQL database {name}")
-        finally:
-            signal.signal(signal.SIGINT, previous)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def cli(args: list[str], env: dict[str, str]) -> str:
-    proc = subprocess.run(  # noqa: S603 - our own interpreter and arguments
-        [PY, "-m", "fieldpunch", *args],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"fieldpunch {args[0]} failed: {proc.stderr.strip()[-2000:]}")
-    return proc.stdout
-
-
-@contextlib.contextmanager
-def serving(
-    env: dict[str, str], log: Path, workers: int = 1
-) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    port = free_port()
-    with log.open("wb") as out:
-        proc = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-            [PY, "-m", "fieldpunch", "serve", "--port", str(port), "--workers", str(workers)],
-            env=env,
-            cwd=ROOT,
-            stdout=out,
-            stderr=out,
-            start_new_session=True,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:  # readiness poll of a starting process
-            if proc.poll() is not None:
-                raise RuntimeError(f"server exited {proc.returncode}: {log.read_text()[-2000:]}")
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError("server not ready within 90 s")
-            time.sleep(0.1)
-        yield base, proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-def proc_cpu_s(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def proc_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return 0.0
-
-
-def machine_busy_pct(seconds: float = 1.0) -> float:
-    """CPU busy on the whole machine over a short look, in % of one core."""
-
-    def stat() -> tuple[int, int]:
-        values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-        return sum(values) - values[3] - values[4], sum(values)
-
-    b0, t0 = stat()
-    time.sleep(seconds)
-    b1, t1 = stat()
-    return round(100 * (b1 - b0) / max(1, t1 - t0) * (os.cpu_count() or 1), 1)
-
-
-def machine() -> dict[str, Any]:
-    cpu = ""
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": sys.version.split()[0]}
 
 
 # The organization -------------------------------------------------------------------------------
@@ -677,45 +560,39 @@ def pct(values: np.ndarray, q: float) -> float:
 
 
 def run(o: Options, tmp: Path) -> dict[str, Any]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FIELDPUNCH_")}
-    secret = secrets.token_urlsafe(48)
-    env.update(
-        FIELDPUNCH_DATA_DIR=str(tmp / "data"),
-        FIELDPUNCH_SECRET_KEY=secret,
-        FIELDPUNCH_ACCESS_LOG="false",
-        FIELDPUNCH_LOG_LEVEL="warning",
-    )
-    with database(o, tmp) as db_url:
-        if o.db == "postgres":
-            env["FIELDPUNCH_DATABASE_URL"] = db_url
-            env["FIELDPUNCH_REDIS_URL"] = o.redis_url
-        # SQLite: the embedded default, fieldpunch.sqlite3 in the data folder.
-        (tmp / "data").mkdir(exist_ok=True)
-        cli(["migrate"], env)
-        admin_email = f"admin.{secrets.token_hex(4)}@bench.example.com"
-        made = json.loads(
-            cli(
-                [
-                    "create-org",
-                    "--name",
-                    "Bench",
-                    "--admin-email",
-                    admin_email,
-                    "--admin-password",
-                    "bench-password-1",
-                ],
-                env,
-            )
-        )
+    admin_email = f"admin.{secrets.token_hex(4)}@bench.example.com"
+    org_args = ["create-org", "--name", "Bench", "--admin-email", admin_email]
+    settings = {"FIELDPUNCH_LOG_LEVEL": "warning"}
+    if o.db == "postgres":  # SQLite: the embedded default and the in-process hub
+        settings["FIELDPUNCH_REDIS_URL"] = o.redis_url
+    pg = PgAdmin(o.pg_host, o.pg_port, o.pg_user, o.pg_admin_db)
+    with installation(
+        o.db,
+        tmp / "data",
+        [*org_args, "--admin-password", "bench-password-1"],
+        pg,
+        prefix="fp_bench_live",
+        **settings,
+    ) as inst:
+        env, db_url, made, secret = inst.env, inst.db_url, inst.org, inst.secret
         with (
-            serving(env, tmp / "server.log") as (base, server),
+            serving(
+                "fieldpunch serve", fieldpunch_serve(), env, tmp / "server.log", ready="/readyz"
+            ) as served,
             contextlib.ExitStack() as more,
         ):
+            base, server = served.base, served.proc
             intake = base  # punches to the dashboards' process, unless --intake-workers
             if o.intake_workers:
-                intake, _ = more.enter_context(
-                    serving(env, tmp / "intake.log", workers=o.intake_workers)
-                )
+                intake = more.enter_context(
+                    serving(
+                        "intake",
+                        fieldpunch_serve("--workers", str(o.intake_workers)),
+                        env,
+                        tmp / "intake.log",
+                        ready="/readyz",
+                    )
+                ).base
             admin = mint(secret, made["org_id"], made["admin_user_id"])
             say("seeding teams and people")
             world = asyncio.run(seed(base, secret, made["org_id"], admin, o))

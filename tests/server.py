@@ -2,29 +2,25 @@
 
 from __future__ import annotations
 
-import os
-import socket
+import json
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from bench import harness
 
 FIELDPUNCH = [sys.executable, "-m", "fieldpunch"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+Served = harness.Server
+free_port = harness.free_port
 
 
 def env_for(data_dir: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FIELDPUNCH_")}
+    """This checkout's code (bench/harness.py: code_env), no FIELDPUNCH_* settings but these."""
+    env = harness.code_env()
     env["FIELDPUNCH_DATA_DIR"] = str(data_dir)
     env.update(extra)
     return env
@@ -44,53 +40,16 @@ def run(
     )
 
 
-@dataclass
-class Served:
-    base: str
-    proc: subprocess.Popen[bytes]
-    log: Path
-
-    def log_text(self) -> str:
-        return self.log.read_text(errors="replace")
-
-
 @contextmanager
 def serving(
     args: list[str], env: dict[str, str], log: Path, ready_timeout: float = 60
 ) -> Iterator[Served]:
-    """Start `fieldpunch <args> --port P`, wait until /healthz answers, stop it afterwards.
-
-    Output goes to a file, never an unread pipe: a full pipe would block the server's logging.
-    """
-    port = free_port()
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [*FIELDPUNCH, *args, "--port", str(port)], env=env, stdout=out, stderr=out
-        )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + ready_timeout
-    try:
-        while True:
-            if proc.poll() is not None:
-                raise AssertionError(
-                    f"server exited {proc.returncode}: {log.read_text(errors='replace')}"
-                )
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise
-                # Polling the port the server is opening: a readiness check, not a sleep for sync.
-                time.sleep(0.05)
-        yield Served(base, proc, log)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    """`fieldpunch <args> --port P` until /healthz answers, stopped afterwards (the harness the
+    benchmarks use: bench/harness.py)."""
+    with harness.serving(
+        f"fieldpunch {args[0]}", [*FIELDPUNCH, *args], env, log, timeout=ready_timeout, poll_s=0.05
+    ) as served:
+        yield served
 
 
 def wait_for_text(log: Path, text: str, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
@@ -106,3 +65,47 @@ def wait_for_text(log: Path, text: str, proc: subprocess.Popen[bytes], timeout: 
                 f"no '{text}' within {timeout} s: {log.read_text(errors='replace')}"
             )
         time.sleep(0.05)
+
+
+def create_org(
+    name: str = "Acme",
+    email: str = "boss@acme.example.com",
+    password: str = "s3cret-pass",
+    *more: str,
+) -> list[str]:
+    """The arguments of `fieldpunch create-org` (the org's name, its admin's email and password)."""
+    return [
+        "create-org",
+        "--name",
+        name,
+        "--admin-email",
+        email,
+        "--admin-password",
+        password,
+        *more,
+    ]
+
+
+def sign_in(base: str, email: str, password: str) -> dict[str, str]:
+    """The Authorization header of a person signed in on the server at `base`."""
+    r = httpx.post(f"{base}/api/v1/auth/token", data={"username": email, "password": password})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+@contextmanager
+def two_servers(
+    tmp_path: Path, database_url: str, **extra: str
+) -> Iterator[tuple[Served, Served, dict[str, str]]]:
+    """Two `fieldpunch serve` on one database, migrated, with the org Acme and its admin
+    (`create_org()`'s defaults; its ids come third); `extra` adds FIELDPUNCH_* settings to both."""
+    env = env_for(tmp_path, FIELDPUNCH_DATABASE_URL=database_url, **extra)
+    migrated = run(["migrate"], env)
+    assert migrated.returncode == 0, migrated.stderr
+    made = run(create_org(), env)
+    assert made.returncode == 0, made.stderr
+    with (
+        serving(["serve"], env, tmp_path / "a.log") as a,
+        serving(["serve"], env, tmp_path / "b.log") as b,
+    ):
+        yield a, b, json.loads(made.stdout)

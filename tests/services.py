@@ -67,3 +67,16 @@ def redis_url() -> str:
     if (why := _port_open(host, port)) is not None:
         unavailable("Redis", why)
     return REDIS_URL
+
+
+async def forget_redis_keys(namespace: str) -> None:
+    """Delete every Redis key under `namespace:` (what a test's throttle or limiter wrote)."""
+    import redis.asyncio as redis
+
+    client = redis.Redis.from_url(redis_url())
+    try:
+        keys = [k async for k in client.scan_iter(f"{namespace}:*")]
+        if keys:
+            await client.delete(*keys)
+    finally:
+        await client.aclose()

@@ -1,9 +1,10 @@
 /// <reference types="vitest/config" />
 import { createHash } from 'node:crypto'
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join, relative, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib'
 import vue from '@vitejs/plugin-vue'
 import { defineConfig, type Plugin } from 'vite'
 
@@ -81,9 +82,47 @@ function swaggerUi(): Plugin {
   }
 }
 
+/**
+ * Precompress the built text files (`x.js.br`, `x.js.gz` beside `x.js`) for the server to send
+ * by `Accept-Encoding`: brotli at its best level costs seconds once here, never per request.
+ * Node's own zlib does both, so no plugin dependency. Runs last (after sw.js and the API docs).
+ */
+export function precompress(): Plugin {
+  const text = /\.(?:js|css|html|json|svg|webmanifest|txt|map)$/
+  const MIN_BYTES = 1024 // below this the encoded answer is hardly smaller than its headers
+  let outDir = ''
+  return {
+    name: 'fieldpunch-precompress',
+    apply: 'build',
+    enforce: 'post',
+    configResolved(config) {
+      outDir = resolve(config.root, config.build.outDir)
+    },
+    closeBundle: {
+      order: 'post',
+      handler() {
+        const walk = (dir: string): string[] =>
+          readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? walk(join(dir, n)) : [join(dir, n)]))
+        for (const file of walk(outDir)) {
+          if (!text.test(file)) continue
+          const raw = readFileSync(file)
+          if (raw.length < MIN_BYTES) continue
+          const br = brotliCompressSync(raw, {
+            params: { [zlib.BROTLI_PARAM_QUALITY]: 11, [zlib.BROTLI_PARAM_SIZE_HINT]: raw.length },
+          })
+          const gz = gzipSync(raw, { level: 9 })
+          // Only what pays: an encoding no smaller than the file is left out.
+          if (br.length < raw.length) writeFileSync(`${file}.br`, br)
+          if (gz.length < raw.length) writeFileSync(`${file}.gz`, gz)
+        }
+      },
+    },
+  }
+}
+
 export default defineConfig({
   base: '/app/',
-  plugins: [vue(), noExternalFonts(), serviceWorker(), swaggerUi()],
+  plugins: [vue(), noExternalFonts(), serviceWorker(), swaggerUi(), precompress()],
   build: {
     outDir: fileURLToPath(new URL('../src/fieldpunch/web/dist', import.meta.url)),
     emptyOutDir: true,
@@ -96,6 +135,6 @@ export default defineConfig({
   },
   test: {
     environment: 'node',
-    include: ['tests/**/*.test.ts'],
+    include: ['tests/**/*.test.ts', 'console/tests/**/*.test.ts'],
   },
 })

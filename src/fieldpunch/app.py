@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -13,6 +14,8 @@ from sqlalchemy import text
 from fieldpunch import __version__
 from fieldpunch.alerts.endpoints import router as alerts_router
 from fieldpunch.anomalies.endpoints import router as anomalies_router
+from fieldpunch.attendance.days_endpoints import router as attendance_days_router
+from fieldpunch.attendance.endpoints import router as attendance_router
 from fieldpunch.auditlog.endpoints import router as audit_log_router
 from fieldpunch.auth.endpoints import keys as api_keys_router
 from fieldpunch.auth.endpoints import router as auth_router
@@ -27,25 +30,48 @@ from fieldpunch.devices.endpoints import router as devices_router
 from fieldpunch.jobs.endpoints import router as jobs_router
 from fieldpunch.jobs.relay import Relay
 from fieldpunch.jobs.worker import build_runner
-from fieldpunch.kit import collector, errors
+from fieldpunch.kit import collector, errors, openapi
+from fieldpunch.kit.bodyguard import BodyGuard
+from fieldpunch.kit.headers import AllowedMethods, SecurityHeaders
 from fieldpunch.kit.logs import RequestLog
 from fieldpunch.live.endpoints import router as live_router
 from fieldpunch.live.redis_hub import make_hub
 from fieldpunch.notify.endpoints import robots_router
 from fieldpunch.notify.endpoints import router as notify_router
 from fieldpunch.orgs.endpoints import router as org_router
+from fieldpunch.photos.decoding import Decoder
 from fieldpunch.photos.endpoints import router as photos_router
 from fieldpunch.places.endpoints import router as places_router
-from fieldpunch.places.fences import FenceCache
-from fieldpunch.punches.asgi_route import PunchRoute
+from fieldpunch.punches.asgi_route import punch_route
 from fieldpunch.punches.endpoints import router as punches_router
 from fieldpunch.punches.service import Intake
+from fieldpunch.reports.endpoints import router as reports_router
+from fieldpunch.tasks.endpoints import router as tasks_router
 from fieldpunch.teams.endpoints import router as teams_router
 from fieldpunch.users.endpoints import router as users_router
+from fieldpunch.visits.endpoints import config_router as visit_config_router
+from fieldpunch.visits.endpoints import router as visits_router
+from fieldpunch.visits.reports.endpoints import router as visit_reports_router
+from fieldpunch.visits.reports.geo_endpoints import router as visit_geo_router
+from fieldpunch.visits.timeline import router as customer_timeline_router
 from fieldpunch.web import apidocs as web_apidocs
 from fieldpunch.web import static as web_static
 
 API_PREFIX = "/api/v1"
+
+
+_NOT_READY = {
+    "description": "Not ready: the database does not answer, or migrations are pending",
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {"status": {"type": "string"}},
+                "required": ["status"],
+            }
+        }
+    },
+}
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -75,8 +101,10 @@ def create_app(
         app.state.hub = make_hub(settings.redis_url, settings.db_url)
         await app.state.hub.start()
         app.state.relay = Relay(db, app.state.hub)
-        app.state.intake = Intake(secret=settings.signing_key, fences=FenceCache())
+        app.state.intake = Intake.of(settings)
         app.state.login_throttle = make_throttle(settings)
+        # Photos decode in child processes (started on the first photo), stopped with the app.
+        decoder = app.state.photo_decoder = Decoder()
         if settle_collector:  # before the relay and the jobs allocate anything lasting
             collector.settle()
         app.state.relay.start()
@@ -93,7 +121,9 @@ def create_app(
             if app.state.jobs is not None:
                 await app.state.jobs.stop(settings.worker_grace_s)
             await app.state.relay.stop()
+            await asyncio.to_thread(decoder.shutdown)
             await app.state.login_throttle.close()
+            await app.state.intake.close()
             await app.state.hub.stop()  # closes the live sockets: clients resume elsewhere
             await db.dispose()
 
@@ -110,6 +140,7 @@ def create_app(
     app.state.settings = settings
     app.state.migration_head = migrate.head()
     errors.install(app)
+    openapi.install(app)  # kit/openapi.py: every answer, scope and problem declared
 
     api = APIRouter(prefix=API_PREFIX)
     for router in (
@@ -125,6 +156,11 @@ def create_app(
         cells_router,
         anomalies_router,
         corrections_router,
+        attendance_router,
+        attendance_days_router,
+        visits_router,
+        visit_config_router,
+        tasks_router,
         audit_log_router,
         live_router,
         notify_router,
@@ -132,16 +168,22 @@ def create_app(
         alerts_router,
         jobs_router,
         photos_router,
+        reports_router,
+        visit_reports_router,
+        visit_geo_router,
+        customer_timeline_router,
     ):
         api.include_router(router)
     app.include_router(api)
+    if asgi_punch_route:  # first in the router, under every middleware (punches/asgi_route.py)
+        app.router.routes.insert(0, punch_route(f"{API_PREFIX}/punches"))
 
     @app.get("/healthz", tags=["health"], include_in_schema=True)
     async def healthz() -> dict[str, str]:
         """Liveness: the process answers."""
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["health"], responses={503: {"description": "Not ready"}})
+    @app.get("/readyz", tags=["health"], responses={503: _NOT_READY})
     async def readyz(request: Request) -> JSONResponse:
         """Readiness: the database answers and its schema is at the code's migration head."""
         db: Database = request.app.state.db
@@ -168,7 +210,9 @@ def create_app(
     web_static.mount(app)  # the field app at /app/ (built by `make web`)
     web_apidocs.mount(app)  # /docs, Swagger UI from the same build
 
-    if asgi_punch_route:  # inside the request log: every request is logged alike
-        app.add_middleware(PunchRoute, path=f"{API_PREFIX}/punches")
+    # Outside every route that reads a body: limit, caller, deadline.
+    app.add_middleware(BodyGuard, settings=settings)
+    app.add_middleware(AllowedMethods)
+    app.add_middleware(SecurityHeaders, hsts=settings.base_url.startswith("https://"))
     app.add_middleware(RequestLog, enabled=settings.access_log)
     return app

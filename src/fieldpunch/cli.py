@@ -10,14 +10,14 @@ import os
 import shlex
 import shutil
 import signal
-import socket
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from fieldpunch.config import ConfigError, Settings, load_settings
+from fieldpunch import startup
+from fieldpunch.config import Settings
 
 # Plain tracebacks: rich ones print local variables, which can hold passwords.
 app = typer.Typer(
@@ -26,38 +26,13 @@ app = typer.Typer(
 log = logging.getLogger("fieldpunch.cli")
 
 
-def _settings(**overrides: object) -> Settings:
-    try:
-        settings = load_settings(**overrides)
-        settings.signing_key  # noqa: B018 - surfaces a missing secret as a config error
-    except ConfigError as exc:
-        typer.echo(f"fieldpunch: bad configuration: {exc}", err=True)
-        raise typer.Exit(2) from None
-    return settings
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    typer.echo(f"fieldpunch: {message}", err=True)
-    return typer.Exit(code)
-
-
-def _migrate(settings: Settings) -> None:
-    from fieldpunch.db.migrate import upgrade
-
-    upgrade(settings.db_url)
-
-
-def _check_port(host: str, port: int, command: str) -> None:
-    """Say plainly that the port is taken, before printing anything that assumes it is ours."""
-    try:
-        with socket.create_server((host, port)):
-            pass
-    except OSError as exc:
-        raise _fail(
-            f"cannot listen on {host}:{port} ({exc.strerror or exc}); "
-            f"choose another port: fieldpunch {command} --port 8080",
-            2,
-        ) from None
+@app.callback()
+def _options(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the traceback of a start-up failure")
+    ] = False,
+) -> None:
+    startup.debug = debug
 
 
 def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
@@ -65,11 +40,13 @@ def _serve(settings: Settings, host: str, port: int, workers: int) -> None:
 
     from fieldpunch.kit.logs import configure
 
-    _check_port(host, port, "serve")
+    startup.check_port(host, port, "serve")
     if workers > 1 and settings.embedded:
-        raise _fail("--workers > 1 needs an external database (FIELDPUNCH_DATABASE_URL)", 2)
+        raise startup.fail("--workers > 1 needs an external database (FIELDPUNCH_DATABASE_URL)", 2)
+    startup.data_dir(settings)  # photos are kept there whatever the database
     if settings.embedded:
-        _migrate(settings)
+        startup.migrate(settings)
+    startup.preflight(settings)
     configure(settings.log_level)
     # Worker processes rebuild settings from the environment: pass on what the CLI decided.
     os.environ["FIELDPUNCH_DATA_DIR"] = str(settings.data_dir)
@@ -95,14 +72,14 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, max=64, help="Processes (external DB only)")] = 1,
 ) -> None:
     """Serve the API (and the web apps). Embedded SQLite under ./var/ unless configured."""
-    _serve(_settings(), host, port, workers)
+    _serve(startup.settings(), host, port, workers)
 
 
 @app.command()
 def migrate() -> None:
     """Apply database migrations (Alembic) up to the code's head."""
-    settings = _settings()
-    _migrate(settings)
+    settings = startup.settings()
+    startup.migrate(settings)
     typer.echo("migrations applied")
 
 
@@ -122,8 +99,8 @@ def create_org(
     from fieldpunch.kit.errors import ProblemError
     from fieldpunch.orgs.service import create_org as create
 
-    settings = _settings()
-    _migrate(settings)
+    settings = startup.settings()
+    startup.migrate(settings)
 
     async def run() -> dict[str, str]:
         db = Database(settings.db_url)
@@ -141,15 +118,16 @@ def create_org(
             await db.dispose()
 
     try:
-        result = asyncio.run(run())
+        with startup.starting(startup.db_name(settings), keep=(ValidationError, ProblemError)):
+            result = asyncio.run(run())
     except ValidationError as exc:
         err = exc.errors()[0]
         field = {"email": "--admin-email", "password": "--admin-password"}.get(
             str(err["loc"][0]), str(err["loc"][0])
         )
-        raise _fail(f"{field}: {err['msg']}", 2) from None
+        raise startup.fail(f"{field}: {err['msg']}", 2) from None
     except ProblemError as exc:
-        raise _fail(f"--{exc.detail}", 2) from None
+        raise startup.fail(f"--{exc.detail}", 2) from None
     typer.echo(json.dumps(result))
 
 
@@ -165,21 +143,16 @@ def worker(
     On SIGTERM running jobs get FIELDPUNCH_WORKER_GRACE_S to finish; the rest go back to the queue.
     """
     from fieldpunch.db.engine import open_database
-    from fieldpunch.db.migrate import current, head
     from fieldpunch.jobs.worker import build_runner
     from fieldpunch.kit.logs import configure
 
-    settings = _settings(**({"worker_concurrency": concurrency} if concurrency else {}))
+    settings = startup.settings(**({"worker_concurrency": concurrency} if concurrency else {}))
+    startup.preflight(settings)  # before logging is set up: a refusal is one line, nothing more
     configure(settings.log_level)
 
     async def run() -> None:
         db = open_database(settings)
         try:
-            at = await current(db.engine)
-            if at != {head()}:
-                raise _fail(
-                    f"database is at {sorted(at)}, code needs {head()}: run 'fieldpunch migrate'"
-                )
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGINT, signal.SIGTERM):
@@ -229,17 +202,18 @@ def demo(
 ) -> None:
     """Seed a demo company in Shanghai (kept in ./var/demo/) and serve it."""
     from fieldpunch.db.engine import Database
+    from fieldpunch.demo import data as demo_data
     from fieldpunch.demo.seed import DemoInfo, find_demo, seed
 
     if not seed_only:
-        _check_port(host, port, "demo")
-    base = _settings()
+        startup.check_port(host, port, "demo")
+    base = startup.settings()
     data_dir = base.data_dir if base.database_url else base.data_dir / "demo"
-    settings = _settings(data_dir=data_dir)
+    settings = startup.settings(data_dir=data_dir)
     if reset and settings.embedded:
         for suffix in ("", "-wal", "-shm"):
             Path(settings.db_url.split("///", 1)[1] + suffix).unlink(missing_ok=True)
-    _migrate(settings)
+    startup.migrate(settings)
 
     async def run() -> DemoInfo:
         db = Database(settings.db_url)
@@ -260,11 +234,20 @@ def demo(
     counts = f"{info.teams} teams, {info.staff} field staff, {info.places} places"
     typer.echo(f"  {counts}, {info.customers} customers, {info.punches:,} punches")
     typer.echo(f"  Field app: {base_url}/app/   (a phone PWA: sign in as a staff login)")
+    typer.echo(f"  Console:   {base_url}/console/   (managers and admins: live map, review queue)")
+    hq = demo_data.PLACES[0]
+    typer.echo(
+        f"  Office:    {hq.name} at {hq.lat}, {hq.lon} (WGS-84): emulate that location "
+        "in the browser to punch inside the fence"
+    )
     typer.echo(f"  API docs:  {base_url}/docs")
     typer.echo(f"  API:       {base_url}/api/v1")
-    typer.echo("  Logins (email / password):")
+    typer.echo("  Logins (email or phone / password):")
     for login in info.logins:
-        typer.echo(f"    {login.role:<8} {login.email:<40} {login.password}   {login.name}")
+        phone = login.phone or ""
+        typer.echo(
+            f"    {login.role:<8} {login.email:<40} {phone:<12} {login.password}   {login.name}"
+        )
     # The demo keeps its own database (and key) under data_dir/demo: point the audit there.
     where = "" if base.database_url else f"FIELDPUNCH_DATA_DIR={shlex.quote(str(data_dir))} "
     typer.echo(f"  Audit:     {where}{_this_command()} audit verify")
@@ -296,9 +279,10 @@ def audit_verify(
     from fieldpunch.db.engine import Database
     from fieldpunch.punches.audit import Report, verify
 
-    settings = _settings()
+    settings = startup.settings()
 
     async def run() -> Report:
+        await startup.at_head(settings)
         db = Database(settings.db_url)
         try:
             async with db.snapshot() as session:  # concurrent punches must not look like breaks
@@ -324,9 +308,10 @@ def audit_checkpoint() -> None:
     from fieldpunch.db.engine import Database
     from fieldpunch.punches.audit import checkpoint_all
 
-    settings = _settings()
+    settings = startup.settings()
 
     async def run() -> int:
+        await startup.at_head(settings)
         db = Database(settings.db_url)
         try:
             async with db.transaction() as session:
@@ -349,13 +334,16 @@ def bench(
     import re
 
     root = Path(__file__).resolve().parents[2]
-    if not (root / "bench" / f"{name}.py").exists() or not re.fullmatch(r"[a-z_]+", name):
-        available = (
-            sorted(p.stem for p in (root / "bench").glob("[a-z]*.py"))
-            if (root / "bench").exists()
-            else []
+    # A benchmark is a module of bench/ with a main(argv); the others are its shared parts.
+    available = sorted(
+        p.stem
+        for p in (root / "bench").glob("[a-z]*.py")
+        if "\ndef main(argv" in p.read_text(encoding="utf-8")
+    )
+    if name not in available or not re.fullmatch(r"[a-z_]+", name):
+        raise startup.fail(
+            f"no benchmark '{name}' (available: {', '.join(available) or 'none'})", 2
         )
-        raise _fail(f"no benchmark '{name}' (available: {', '.join(available) or 'none'})", 2)
     sys.path.insert(0, str(root))
     module = importlib.import_module(f"bench.{name}")
     raise typer.Exit(module.main(list(ctx.args)) or 0)

@@ -41,6 +41,15 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1, le=1000)
     login_ip_max_failures: int = Field(default=50, ge=1, le=100_000)
     login_window_s: int = Field(default=900, ge=10, le=86400)
+    # Punch intake (issue 12; docs/api.md, time proofs and punches). A time anchor (GET /time)
+    # dates punches made up to this many hours after it was issued (an offline phone keeps one
+    # for days); a later proof falls back to server or device time with a finding.
+    time_anchor_ttl_h: float = Field(default=72, gt=0, le=24 * 366)
+    # Punches per person (POST /punches and /punches/batch count each punch): a bucket of
+    # punch_burst punches (a full batch) refilled at punch_rate_per_min; beyond it 429 with
+    # Retry-After. Shared through Redis when FIELDPUNCH_REDIS_URL is set. 0: no limit.
+    punch_rate_per_min: float = Field(default=60, ge=0, le=10_000_000)
+    punch_burst: int = Field(default=1000, ge=1, le=10_000_000)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     # How often chain heads are signed into a checkpoint (bounds what a DB edit could hide).
     checkpoint_interval_s: int = Field(default=300, ge=5, le=86400)
@@ -48,6 +57,9 @@ class Settings(BaseSettings):
     # Live feed (WS /api/v1/live): a `{"type": "ping"}` this often on every socket, so clients
     # and proxies see a quiet connection is alive.
     live_ping_s: float = Field(default=30.0, gt=0, le=3600)
+    # A live socket reads its caller again this often, as a request would: a revocation or a
+    # change of rights ends the feed within this bound (one primary-key read per socket).
+    live_recheck_s: float = Field(default=5.0, gt=0, le=3600)
     smtp_host: str | None = None
     smtp_port: int = Field(default=587, ge=1, le=65535)
     smtp_user: str | None = None
@@ -69,6 +81,21 @@ class Settings(BaseSettings):
     # Robot webhooks and push endpoints go only to the vendors' hosts and these (comma-separated;
     # `.example.com` allows subdomains): e.g. a self-hosted Mattermost. Guards against SSRF.
     outbound_allow_hosts: str = ""
+    # Request bodies (kit/bodyguard.py): read whole, before the handler and its transaction,
+    # after the bearer token is checked; larger is 413 (a Content-Length over it: nothing read).
+    # max_body_bytes for every route but these: POST /punches/batch, POST /cells/import (the
+    # import's own ceiling is 64 MiB); a photo upload's is its 10 MB image plus the form's envelope.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+    max_batch_bytes: int = Field(default=4 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+    max_import_bytes: int = Field(default=64 * 1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+    # A body must arrive within body_timeout_s plus one second per body_min_rate bytes received
+    # (a stalled or trickling client is answered 408 and the connection closed).
+    body_timeout_s: float = Field(default=20.0, gt=0, le=3600)
+    body_min_rate: int = Field(default=10_000, ge=1, le=1_000_000_000)
+    # The manager console's map tiles (docs/console.md): an XYZ URL template with {z}, {x}, {y}
+    # (an internal tile server works); empty: no tiles, the points on a blank grid.
+    map_tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    map_tile_attribution: str = "© OpenStreetMap contributors"
 
     @field_validator("database_url")
     @classmethod
@@ -96,6 +123,14 @@ class Settings(BaseSettings):
         if not v.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return v.rstrip("/")
+
+    @field_validator("map_tile_url")
+    @classmethod
+    def _map_tile_url(cls, v: str) -> str:
+        placeholders = "{z}" in v and "{x}" in v and ("{y}" in v or "{-y}" in v)
+        if v and not (v.startswith(("http://", "https://", "/")) and placeholders):
+            raise ValueError("must be an http(s) or /path URL template with {z}, {x} and {y}")
+        return v
 
     @field_validator("secret_key")
     @classmethod

@@ -5,6 +5,7 @@ Time is the throttle's injected clock, moved by the test: nothing here sleeps.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,25 +14,19 @@ from typing import Any
 
 import httpx
 import pytest
-import redis.asyncio as redis
 from fastapi import FastAPI
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from fieldpunch.app import create_app
+from fieldpunch.auth import service as auth_service
 from fieldpunch.auth.throttle import LoginThrottle
 from fieldpunch.config import load_settings
 from tests.conftest import TEST_SECRET
 from tests.factories import PASSWORD, OrgKit, unique_email
-from tests.services import redis_url
+from tests.limits import Clock
+from tests.services import forget_redis_keys, redis_url
 
 MAX, WINDOW = 5, 900  # the defaults
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
@@ -152,8 +147,40 @@ async def test_instances_on_one_redis_share_the_counts(
             _assert_429(await _token(on_b, email, PASSWORD), WINDOW - 100)
             clock.now += WINDOW
             assert (await _token(on_b, email, PASSWORD)).status_code == 200
-    client = redis.Redis.from_url(redis_url())
-    keys = [k async for k in client.scan_iter(f"{namespace}:*")]
-    if keys:
-        await client.delete(*keys)
-    await client.aclose()
+    await forget_redis_keys(namespace)
+
+
+async def test_server_errors_are_not_counted_as_failures(
+    client: httpx.AsyncClient, org: OrgKit, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A correct password that meets an exhausted pool answers 503, and is no failure."""
+    email = await _email(org)
+
+    async def no_connection(password: str, hashed: str | None) -> bool:
+        raise PoolTimeout("QueuePool limit of size 20 overflow 0 reached")
+
+    monkeypatch.setattr(auth_service, "verify_password", no_connection)
+    for _ in range(MAX * 2):
+        r = await _token(client, email, PASSWORD)
+        assert r.status_code == 503, r.text
+    monkeypatch.undo()
+    assert (await _token(client, email, PASSWORD)).status_code == 200
+    await _fail(client, email, MAX)  # and wrong passwords still count, from zero
+    _assert_429(await _token(client, email, PASSWORD), WINDOW)
+
+
+async def test_concurrent_correct_sign_ins_all_get_in(
+    client: httpx.AsyncClient, org: OrgKit, clock: Clock
+) -> None:
+    email = await _email(org)
+    answers = await asyncio.gather(*(_token(client, email, PASSWORD) for _ in range(MAX * 2)))
+    assert [r.status_code for r in answers] == [200] * (MAX * 2), [r.text for r in answers]
+
+
+async def test_concurrent_wrong_guesses_get_the_limit_then_429(
+    client: httpx.AsyncClient, org: OrgKit, clock: Clock
+) -> None:
+    email = await _email(org)
+    answers = await asyncio.gather(*(_token(client, email, "wrong") for _ in range(MAX * 3)))
+    codes = sorted(r.status_code for r in answers)
+    assert codes == [401] * MAX + [429] * (MAX * 2)

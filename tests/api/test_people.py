@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.factories import OrgKit, unique_email
+import httpx
+
+from tests.factories import PASSWORD, Api, OrgKit, unique_email
 
 
 async def test_user_crud_round_trip(org: OrgKit) -> None:
@@ -180,3 +182,60 @@ async def test_user_filters_and_pagination(org: OrgKit) -> None:
     assert [u["id"] for u in found["items"]] == [made[3]]
     staff = await org.admin.ok("get", "/users", params={"role": "admin"})
     assert [u["id"] for u in staff["items"]] == [org.admin.user_id]
+
+
+async def _sign_in(
+    client: httpx.AsyncClient, email: str, password: str, **extra: str
+) -> httpx.Response:
+    data = {"username": email, "password": password, **extra}
+    return await client.post("/api/v1/auth/token", data=data)
+
+
+async def test_an_email_used_in_another_org_is_not_revealed(
+    client: httpx.AsyncClient, org: OrgKit, other_org: OrgKit
+) -> None:
+    mine = await org.person("staff")
+    email = (await mine.ok("get", "/me"))["email"]
+    # The rival adds someone with the same email: answered like any new person, nothing told.
+    body = {
+        "email": email.upper(),
+        "name": "Namesake",
+        "role": "staff",
+        "password": "rival-pass-123",
+    }
+    theirs = await other_org.admin.ok("post", "/users", 201, json=body)
+    assert theirs["email"] == email
+    await other_org.admin.ok("patch", f"/users/{theirs['id']}", json={"email": email})
+    # Each signs in to their own organization: the password picks the account.
+    me = Api(client, (await _sign_in(client, email, PASSWORD)).json()["access_token"])
+    assert (await me.ok("get", "/me"))["org"]["id"] == org.org_id
+    them = Api(client, (await _sign_in(client, email, "rival-pass-123")).json()["access_token"])
+    assert (await them.ok("get", "/me"))["org"]["id"] == other_org.org_id
+    assert (await _sign_in(client, email, "neither-password")).status_code == 401
+    # Within one organization an email is still one person's.
+    r = await org.admin.post("/users", json={"email": email, "name": "Twin", "role": "staff"})
+    assert r.status_code == 409 and r.json()["errors"][0]["loc"] == ["body", "email"]
+
+
+async def test_one_email_and_password_in_two_orgs_asks_which(
+    client: httpx.AsyncClient, org: OrgKit, other_org: OrgKit
+) -> None:
+    email = unique_email("both")
+    for kit in (org, other_org):
+        body = {"email": email, "name": "Both", "role": "staff", "password": PASSWORD}
+        await kit.admin.ok("post", "/users", 201, json=body)
+    r = await _sign_in(client, email, PASSWORD)
+    assert r.status_code == 409, r.text
+    problem = r.json()
+    assert problem["errors"][0]["loc"] == ["body", "org_id"]
+    assert (
+        org.org_id in problem["errors"][0]["msg"]
+        and other_org.org_id in problem["errors"][0]["msg"]
+    )
+    for kit in (org, other_org):
+        r = await _sign_in(client, email, PASSWORD, org_id=kit.org_id)
+        assert r.status_code == 200, r.text
+        me = await Api(client, r.json()["access_token"]).ok("get", "/me")
+        assert me["org"]["id"] == kit.org_id
+    # A wrong org_id is a wrong sign-in, like any other.
+    assert (await _sign_in(client, email, PASSWORD, org_id="org_nope")).status_code == 401

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -255,15 +256,21 @@ async def test_every_rule_off_means_no_detector_findings_but_trust_checks_stay(
 async def test_the_memory_stays_current_while_detection_is_off(org: OrgKit, db: Database) -> None:
     """Switching every rule off and on again needs no window: the steps went on meanwhile."""
     staff = await org.person("staff")
-    await staff.ok("post", "/punches", 201, json=offline(*OFFICE, 60, kind="clock_in"))
+    # From yesterday noon in the org's zone: one local day, whatever the hour of the run.
+    tz = ZoneInfo((await org.admin.ok("get", "/org"))["timezone"])
+    noon = datetime.combine(datetime.now(tz).date() - timedelta(days=1), time(12), tz)
+    since = (datetime.now(UTC) - noon).total_seconds() / 60
+    await staff.ok("post", "/punches", 201, json=offline(*OFFICE, since, kind="clock_in"))
     rules = (await org.admin.ok("get", "/policy"))["effective"]["rules"]
     await org.admin.ok("put", "/policy", json={"rules": {n: {"enabled": False} for n in rules}})
-    await staff.ok("post", "/punches", 201, json=offline(*OFFICE, 50, kind="clock_out"))
+    await staff.ok("post", "/punches", 201, json=offline(*OFFICE, since - 10, kind="clock_out"))
     seq, kept = await _memory(db, org.org_id, staff.user_id or "")
     assert kept is not None and kept["seq"] == seq and kept["kinds"]["clock_out"][0]
     await org.admin.ok("put", "/policy", json={})
     # The clock-out while detection was off counts: a second one is "clocked out again".
-    again = await staff.ok("post", "/punches", 201, json=offline(*OFFICE, 5, kind="clock_out"))
+    again = await staff.ok(
+        "post", "/punches", 201, json=offline(*OFFICE, since - 55, kind="clock_out")
+    )
     found = (await staff.ok("get", f"/punches/{again['id']}"))["anomalies"]
     assert [a["evidence"]["reason"] for a in found if a["rule"] == "sequence"] == [
         "clock_out_twice"

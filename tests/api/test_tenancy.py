@@ -20,6 +20,14 @@ from tests.keys import new_p256
 from tests.punching import punch
 
 ID_PARAM = re.compile(r"\{(\w+)\}")
+# Path parameters that name no object of an organization (every org has a calendar year).
+NOT_IDS = {"year"}
+# The bodies some id-bearing operations require (by the path's end); others get `{}`.
+VALID_BODIES = {
+    "/resolve": {"decision": "approve"},
+    "/visits/{visit_id}/cancel": {"reason": "walk"},
+    "/tasks/{task_id}/comments": {"body": "walk"},
+}
 
 
 def _png() -> bytes:
@@ -84,7 +92,44 @@ async def _foreign_ids(other: OrgKit) -> dict[str, str]:
             "keys": {"p256dh": b64url_encode(ua), "auth": b64url_encode(b"0123456789abcdef")},
         },
     )
+    shift = await other.admin.ok(
+        "post",
+        "/shifts",
+        201,
+        json={"name": "Day", "periods": [{"start": "09:00", "end": "18:00"}]},
+    )
+    group = await other.admin.ok(
+        "post",
+        "/attendance-groups",
+        201,
+        json={"name": "Office", "schedule": "free", "required_min": 480},
+    )
+    leave = await staff.ok(
+        "post",
+        "/requests",
+        201,
+        json={
+            "kind": "out",
+            "start": "2026-11-27T09:00:00+08:00",
+            "end": "2026-11-27T11:00:00+08:00",
+            "reason": "bank",
+        },
+    )
+    visit = await other.admin.ok(
+        "post",
+        "/visits",
+        201,
+        json={"customer_id": customer["id"], "user_id": staff.user_id},
+    )
+    task = await other.admin.ok(
+        "post", "/tasks", 201, json={"title": "Call back", "visit_id": visit["id"]}
+    )
     return {
+        "visit_id": visit["id"],
+        "task_id": task["id"],
+        "shift_id": shift["id"],
+        "group_id": group["id"],
+        "request_id": leave["id"],
         "team_id": team,
         "user_id": str(staff.user_id),
         "place_id": place["id"],
@@ -110,14 +155,14 @@ async def test_every_endpoint_hides_other_orgs_ids(
     walked = 0
     for path, ops in spec["paths"].items():
         params = ID_PARAM.findall(path)
-        if not params:
+        if not set(params) - NOT_IDS:
             continue
         missing = [p for p in params if p not in ids]
         assert not missing, f"tenancy walk: add an id of the other org for {missing} ({path})"
         url = ID_PARAM.sub(lambda m: ids[m.group(1)], path).removeprefix("/api/v1")
         for method in ops:
             # A valid body, so that only the foreign id can be the reason for refusal.
-            body = {"decision": "approve"} if path.endswith("/resolve") else {}
+            body = next((b for end, b in VALID_BODIES.items() if path.endswith(end)), {})
             kwargs = {"json": body} if method in ("post", "patch", "put") else {}
             r = await getattr(org.admin, method)(url, **kwargs)
             assert r.status_code == 404, (
@@ -143,6 +188,11 @@ async def test_lists_never_show_other_orgs_rows(org: OrgKit, other_org: OrgKit) 
         "/punches",
         "/anomalies",
         "/corrections",
+        "/shifts",
+        "/attendance-groups",
+        "/requests",
+        "/visits",
+        "/tasks",
         "/audit-log",
     ):
         body = await org.admin.ok("get", path, params={"limit": 500})
@@ -169,6 +219,9 @@ async def test_body_references_to_other_orgs_are_rejected(org: OrgKit, other_org
         ),
         ("/teams", {"name": "Sub", "parent_id": ids["team_id"]}, "parent_id"),
         ("/customers", {"name": "C", "owner_id": ids["user_id"]}, "owner_id"),
+        ("/visits", {"customer_id": ids["customer_id"], "user_id": ids["user_id"]}, "user_id"),
+        ("/tasks", {"title": "T", "visit_id": ids["visit_id"]}, "visit_id"),
+        ("/tasks", {"title": "T", "assignee_id": ids["user_id"]}, "assignee_id"),
     ]
     for path, body, field in cases:
         r = await org.admin.post(path, json=body)

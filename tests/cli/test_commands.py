@@ -12,24 +12,24 @@ from pathlib import Path
 
 import httpx
 
-from tests.server import FIELDPUNCH, env_for, run, serving, wait_for_text
+from tests.server import (
+    FIELDPUNCH,
+    create_org,
+    env_for,
+    free_port,
+    run,
+    serving,
+    wait_for_text,
+)
 from tests.services import postgres_database
 
 
 def test_create_org_then_token_me_and_crud_over_real_http(tmp_path: Path) -> None:
     env = env_for(tmp_path)
     made = run(
-        [
-            "create-org",
-            "--name",
-            "Acme 上海",
-            "--admin-email",
-            "Boss@Acme.example.com",
-            "--admin-password",
-            "s3cret-pass",
-            "--timezone",
-            "Asia/Shanghai",
-        ],
+        create_org(
+            "Acme 上海", "Boss@Acme.example.com", "s3cret-pass", "--timezone", "Asia/Shanghai"
+        ),
         env,
     )
     assert made.returncode == 0, made.stderr
@@ -60,15 +60,7 @@ def test_create_org_then_token_me_and_crud_over_real_http(tmp_path: Path) -> Non
 def test_create_org_rejects_bad_input_with_one_line(tmp_path: Path) -> None:
     env = env_for(tmp_path)
     r = run(
-        [
-            "create-org",
-            "--name",
-            "A",
-            "--admin-email",
-            "not-an-email",
-            "--admin-password",
-            "s3cret-pass",
-        ],
+        create_org("A", "not-an-email"),
         env,
     )
     assert (
@@ -77,17 +69,7 @@ def test_create_org_rejects_bad_input_with_one_line(tmp_path: Path) -> None:
         and len(r.stderr.strip().splitlines()) == 1
     )
     r = run(
-        [
-            "create-org",
-            "--name",
-            "A",
-            "--admin-email",
-            "a@example.com",
-            "--admin-password",
-            "s3cret-pass",
-            "--timezone",
-            "Mars/Olympus",
-        ],
+        create_org("A", "a@example.com", "s3cret-pass", "--timezone", "Mars/Olympus"),
         env,
     )
     assert r.returncode == 2 and "time zone" in r.stderr
@@ -172,7 +154,8 @@ def test_worker_starts_on_postgres_and_stops_cleanly(tmp_path: Path) -> None:
     with postgres_database() as url:
         env = env_for(tmp_path, FIELDPUNCH_DATABASE_URL=url, FIELDPUNCH_SECRET_KEY="k" * 40)
         early = run(["worker"], env, timeout=60)  # schema not migrated yet: refuses, says why
-        assert early.returncode == 1 and "fieldpunch migrate" in early.stderr
+        assert early.returncode == 2 and "fieldpunch migrate" in early.stderr
+        assert len(early.stderr.strip().splitlines()) == 1, early.stderr
         assert run(["migrate"], env).returncode == 0
         log = tmp_path / "worker.log"
         with log.open("wb") as out:
@@ -186,3 +169,80 @@ def test_worker_starts_on_postgres_and_stops_cleanly(tmp_path: Path) -> None:
                     proc.kill()
                     proc.wait()
         assert "worker stopping" in log.read_text()
+
+
+SECRET = "k" * 40
+
+
+def _one_line(r: subprocess.CompletedProcess[str], *says: str) -> str:
+    """The command refused to start with exit 2 and one line on stderr saying all of `says`."""
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
+    assert lines[0].startswith("fieldpunch: cannot start: "), lines[0]
+    for text in says:
+        assert text in lines[0], (text, lines[0])
+    return lines[0]
+
+
+def test_migrate_in_a_fresh_folder_with_a_secret_creates_the_data_folder(tmp_path: Path) -> None:
+    data = tmp_path / "new" / "data"  # no key is generated there: nothing else creates it
+    r = run(["migrate"], env_for(data, FIELDPUNCH_SECRET_KEY=SECRET))
+    assert r.returncode == 0, r.stderr
+    assert (data / "fieldpunch.sqlite3").is_file()
+    r = run(["audit", "verify"], env_for(data, FIELDPUNCH_SECRET_KEY=SECRET))
+    assert r.returncode == 0 and "intact" in r.stdout, r.stderr
+
+
+def test_start_up_failures_are_one_line_and_exit_2(tmp_path: Path) -> None:
+    closed = free_port()  # nothing listens there
+    down = f"postgresql://postgres@127.0.0.1:{closed}/fieldpunch"
+    for command in (["migrate"], ["worker"], ["serve", "--port", str(free_port())]):
+        r = run(
+            command, env_for(tmp_path, FIELDPUNCH_DATABASE_URL=down, FIELDPUNCH_SECRET_KEY=SECRET)
+        )
+        _one_line(r, f"the database postgresql+asyncpg://postgres@127.0.0.1:{closed}/fieldpunch")
+    with_password = down.replace("postgres@", "postgres:hunter2@")
+    r = run(
+        ["audit", "verify"],
+        env_for(tmp_path, FIELDPUNCH_DATABASE_URL=with_password, FIELDPUNCH_SECRET_KEY=SECRET),
+    )
+    assert "hunter2" not in _one_line(r, "postgres:***@")
+
+    (tmp_path / "a-file").write_text("")
+    not_a_folder = tmp_path / "a-file" / "data"
+    for command in (
+        ["migrate"],
+        ["serve"],
+        ["demo", "--seed-only"],
+        create_org("A", "a@example.com"),
+    ):
+        _one_line(run(command, env_for(not_a_folder)), f"the data folder {not_a_folder}")
+
+    fresh = tmp_path / "fresh"
+    for command in (["audit", "verify"], ["audit", "checkpoint"]):
+        _one_line(run(command, env_for(fresh)), "run 'fieldpunch migrate'")
+    assert not list(fresh.glob("*.sqlite3"))  # reading never creates an empty database
+
+    # Redis down is not a reason to refuse punches: one warning line, then serve.
+    env = env_for(tmp_path / "r", FIELDPUNCH_REDIS_URL=f"redis://127.0.0.1:{closed}/0")
+    with serving(["serve"], env, tmp_path / "serve.log") as served:
+        assert httpx.get(f"{served.base}/readyz", timeout=10).status_code == 200
+        said = served.log_text()  # the check runs before the server listens
+    assert f"fieldpunch: warning: Redis at 127.0.0.1:{closed} does not answer" in said
+
+    # --debug shows how it came to that, then the same line.
+    r = run(
+        ["--debug", "migrate"],
+        env_for(tmp_path, FIELDPUNCH_DATABASE_URL=down, FIELDPUNCH_SECRET_KEY=SECRET),
+    )
+    assert r.returncode == 2 and "Traceback" in r.stderr
+    assert r.stderr.strip().splitlines()[-1].startswith("fieldpunch: cannot start: the database")
+
+
+def test_a_missing_postgres_database_is_one_line(tmp_path: Path) -> None:
+    with postgres_database() as url:
+        missing = url.rsplit("/", 1)[0] + "/fp_no_such_database"
+        env = env_for(tmp_path, FIELDPUNCH_DATABASE_URL=missing, FIELDPUNCH_SECRET_KEY=SECRET)
+        for command in (["migrate"], ["worker"]):
+            _one_line(run(command, env), 'database "fp_no_such_database" does not exist')

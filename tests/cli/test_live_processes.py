@@ -13,7 +13,7 @@ import httpx
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
-from tests.server import env_for, run, serving
+from tests.server import sign_in, two_servers
 from tests.services import postgres_database, redis_url
 
 SECRET = "live-processes-secret-key-0123456789abcdef"
@@ -52,96 +52,71 @@ def _ws(base: str, token: str, **params: Any) -> str:
 
 
 def test_a_punch_sent_to_one_process_reaches_a_socket_on_the_other(tmp_path: Path) -> None:
-    with postgres_database() as url:
-        env = env_for(
+    with (
+        postgres_database() as url,
+        two_servers(
             tmp_path,
-            FIELDPUNCH_DATABASE_URL=url,
+            url,
             FIELDPUNCH_REDIS_URL=redis_url(),
             FIELDPUNCH_SECRET_KEY=SECRET,
             FIELDPUNCH_ACCESS_LOG="false",
+        ) as (a, b, made),
+    ):
+        h = sign_in(a.base, "boss@acme.example.com", "s3cret-pass")
+        admin = h["Authorization"].removeprefix("Bearer ")  # the live feed takes it as ?token=
+        user = httpx.post(
+            f"{a.base}/api/v1/users",
+            headers=h,
+            json={
+                "email": "field@acme.example.com",
+                "name": "Field",
+                "role": "staff",
+                "password": "field-pass-123",
+            },
         )
-        assert (r := run(["migrate"], env)).returncode == 0, r.stderr
-        made = run(
-            [
-                "create-org",
-                "--name",
-                "Acme",
-                "--admin-email",
-                "boss@acme.example.com",
-                "--admin-password",
-                "s3cret-pass",
-            ],
-            env,
-        )
-        assert made.returncode == 0, made.stderr
-        with (
-            serving(["serve"], env, tmp_path / "a.log") as a,
-            serving(["serve"], env, tmp_path / "b.log") as b,
-        ):
-            admin = httpx.post(
-                f"{a.base}/api/v1/auth/token",
-                data={"username": "boss@acme.example.com", "password": "s3cret-pass"},
-            ).json()["access_token"]
-            h = {"Authorization": f"Bearer {admin}"}
-            user = httpx.post(
-                f"{a.base}/api/v1/users",
-                headers=h,
-                json={
-                    "email": "field@acme.example.com",
-                    "name": "Field",
-                    "role": "staff",
-                    "password": "field-pass-123",
-                },
-            )
-            assert user.status_code == 201, user.text
-            staff = httpx.post(
-                f"{b.base}/api/v1/auth/token",
-                data={"username": "field@acme.example.com", "password": "field-pass-123"},
-            ).json()["access_token"]
-            sh = {"Authorization": f"Bearer {staff}"}
+        assert user.status_code == 201, user.text
+        sh = sign_in(b.base, "field@acme.example.com", "field-pass-123")
 
-            with connect(_ws(b.base, admin)) as on_b, connect(_ws(a.base, admin)) as on_a:
-                assert json.loads(on_b.recv(timeout=WAIT))["type"] == "snapshot"
-                assert json.loads(on_a.recv(timeout=WAIT))["type"] == "snapshot"
-                # Sent to A: the socket on B gets it (and the one on A, each exactly once).
-                first = httpx.post(f"{a.base}/api/v1/punches", headers=sh, json=_punch()).json()
-                event = _until(on_b, _punch_of(first["id"]))[-1]
-                assert event["data"] == first
-                assert event["org_id"] == json.loads(made.stdout)["org_id"]
-                # Sent to B: A's socket gets it; nothing twice on either.
-                second = httpx.post(f"{b.base}/api/v1/punches", headers=sh, json=_punch()).json()
-                for ws, expected in ((on_a, [first, second]), (on_b, [second])):
-                    got = _until(ws, _punch_of(second["id"]))
-                    created = [m["data"]["id"] for m in got if m["type"] == "punch.created"]
-                    assert created == [p["id"] for p in expected]
-                    assert len({m["seq"] for m in got}) == len(got)
-                cursor = event["seq"]
+        with connect(_ws(b.base, admin)) as on_b, connect(_ws(a.base, admin)) as on_a:
+            assert json.loads(on_b.recv(timeout=WAIT))["type"] == "snapshot"
+            assert json.loads(on_a.recv(timeout=WAIT))["type"] == "snapshot"
+            # Sent to A: the socket on B gets it (and the one on A, each exactly once).
+            first = httpx.post(f"{a.base}/api/v1/punches", headers=sh, json=_punch()).json()
+            event = _until(on_b, _punch_of(first["id"]))[-1]
+            assert event["data"] == first
+            assert event["org_id"] == made["org_id"]
+            # Sent to B: A's socket gets it; nothing twice on either.
+            second = httpx.post(f"{b.base}/api/v1/punches", headers=sh, json=_punch()).json()
+            for ws, expected in ((on_a, [first, second]), (on_b, [second])):
+                got = _until(ws, _punch_of(second["id"]))
+                created = [m["data"]["id"] for m in got if m["type"] == "punch.created"]
+                assert created == [p["id"] for p in expected]
+                assert len({m["seq"] for m in got}) == len(got)
+            cursor = event["seq"]
 
-            # Resume on A after what B delivered: the punch sent meanwhile (to B) is replayed.
-            third = httpx.post(f"{b.base}/api/v1/punches", headers=sh, json=_punch()).json()
-            with connect(_ws(a.base, admin, last_event_id=cursor)) as ws:
-                snapshot = json.loads(ws.recv(timeout=WAIT))
-                assert snapshot["type"] == "snapshot" and snapshot["resumed"] is True
-                fourth = httpx.post(f"{b.base}/api/v1/punches", headers=sh, json=_punch()).json()
-                got = _until(ws, _punch_of(fourth["id"]))
-            punches = [
-                (m["data"]["id"], m.get("replayed", False))
-                for m in got
-                if m["type"] == "punch.created"
-            ]
-            assert punches == [
-                (second["id"], True),
-                (third["id"], True),
-                (fourth["id"], False),
-            ]
+        # Resume on A after what B delivered: the punch sent meanwhile (to B) is replayed.
+        third = httpx.post(f"{b.base}/api/v1/punches", headers=sh, json=_punch()).json()
+        with connect(_ws(a.base, admin, last_event_id=cursor)) as ws:
+            snapshot = json.loads(ws.recv(timeout=WAIT))
+            assert snapshot["type"] == "snapshot" and snapshot["resumed"] is True
+            fourth = httpx.post(f"{b.base}/api/v1/punches", headers=sh, json=_punch()).json()
+            got = _until(ws, _punch_of(fourth["id"]))
+        punches = [
+            (m["data"]["id"], m.get("replayed", False)) for m in got if m["type"] == "punch.created"
+        ]
+        assert punches == [
+            (second["id"], True),
+            (third["id"], True),
+            (fourth["id"], False),
+        ]
 
-            # Bad credentials on either process: a close with 4401, not an HTTP error.
-            with connect(_ws(b.base, "forged")) as ws:
-                try:
-                    ws.recv(timeout=WAIT)
-                    raise AssertionError("the server should have closed the socket")
-                except ConnectionClosed:
-                    pass
-                assert ws.close_code == 4401
-            for served in (a, b):
-                assert "Traceback" not in served.log_text()
+        # Bad credentials on either process: a close with 4401, not an HTTP error.
+        with connect(_ws(b.base, "forged")) as ws:
+            try:
+                ws.recv(timeout=WAIT)
+                raise AssertionError("the server should have closed the socket")
+            except ConnectionClosed:
+                pass
+            assert ws.close_code == 4401
+        for served in (a, b):
+            assert "Traceback" not in served.log_text()

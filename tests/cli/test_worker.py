@@ -23,18 +23,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import func, select
 
-from fieldpunch.app import create_app
 from fieldpunch.config import Settings, load_settings
 from fieldpunch.db.engine import Database
 from fieldpunch.db.migrate import upgrade
 from fieldpunch.jobs.models import Job, OutboxEvent
 from fieldpunch.notify.deliver import Message, deliver
 from fieldpunch.notify.models import Notification
-from tests.factories import new_org
+from tests.apps import app_with_org
 from tests.punching import OFFICE, punch
 from tests.receivers import (
     VENDOR_PATHS,
@@ -76,7 +74,7 @@ def hooks() -> Iterator[HookSink]:
         yield sink
 
 
-def _env(url: str, tmp_path: Path, mail: MailSink, **extra: str) -> dict[str, str]:
+def _env(url: str, tmp_path: Path, mail: MailSink, hooks: HookSink, **extra: str) -> dict[str, str]:
     return env_for(
         tmp_path,
         FIELDPUNCH_DATABASE_URL=url,
@@ -85,13 +83,13 @@ def _env(url: str, tmp_path: Path, mail: MailSink, **extra: str) -> dict[str, st
         FIELDPUNCH_SMTP_HOST="127.0.0.1",
         FIELDPUNCH_SMTP_PORT=str(mail.port),
         FIELDPUNCH_SMTP_TLS="none",
-        FIELDPUNCH_OUTBOUND_ALLOW_HOSTS="127.0.0.1",
+        FIELDPUNCH_OUTBOUND_ALLOW_HOSTS=hooks.base,  # http on its port only
         FIELDPUNCH_WORKER_POLL_S="0.05",
         **{"FIELDPUNCH_JOB_LEASE_S": str(LEASE_S), **extra},
     )
 
 
-def _settings(url: str, tmp_path: Path, mail: MailSink) -> Settings:
+def _settings(url: str, tmp_path: Path, mail: MailSink, hooks: HookSink) -> Settings:
     return load_settings(
         database_url=url,
         data_dir=tmp_path,
@@ -102,7 +100,7 @@ def _settings(url: str, tmp_path: Path, mail: MailSink) -> Settings:
         smtp_host="127.0.0.1",
         smtp_port=mail.port,
         smtp_tls="none",
-        outbound_allow_hosts="127.0.0.1",
+        outbound_allow_hosts=hooks.base,
     )
 
 
@@ -115,31 +113,25 @@ class Scene:
 
 async def _alert_scene(settings: Settings, hooks: HookSink) -> Scene:
     """An org, a team with two managers and a person, four robots, and one critical live punch."""
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-            org = await new_org(client, app.state.db, "Acme")
-            team = await org.team("East")
-            managers = {}
-            for _ in range(2):
-                m = await org.person("manager", team_id=team, managed_team_ids=[team])
-                managers[str(m.user_id)] = (await org.admin.ok("get", f"/users/{m.user_id}"))[
-                    "email"
-                ]
-            staff = await org.person("staff", team_id=team)
-            mocked = punch(*OFFICE)
-            mocked["location"]["mock"] = True
-            await staff.ok("post", "/punches", 201, json=mocked)  # its alert job waits for a worker
-            for provider, path in VENDOR_PATHS.items():
-                body = {
-                    "name": provider,
-                    "provider": provider,
-                    "url": hooks.base + path + VENDOR_QUERY[provider],
-                }
-                if provider in ("dingtalk", "feishu"):
-                    body["secret"] = f"{provider}-secret"
-                await org.admin.ok("post", "/robots", 201, json=body)
+    async with app_with_org(settings, "Acme") as (_, org):
+        team = await org.team("East")
+        managers = {}
+        for _ in range(2):
+            m = await org.person("manager", team_id=team, managed_team_ids=[team])
+            managers[str(m.user_id)] = (await org.admin.ok("get", f"/users/{m.user_id}"))["email"]
+        staff = await org.person("staff", team_id=team)
+        mocked = punch(*OFFICE)
+        mocked["location"]["mock"] = True
+        await staff.ok("post", "/punches", 201, json=mocked)  # its alert job waits for a worker
+        for provider, path in VENDOR_PATHS.items():
+            body = {
+                "name": provider,
+                "provider": provider,
+                "url": hooks.base + path + VENDOR_QUERY[provider],
+            }
+            if provider in ("dingtalk", "feishu"):
+                body["secret"] = f"{provider}-secret"
+            await org.admin.ok("post", "/robots", 201, json=body)
     return Scene(org.org_id, managers, str(org.admin.user_id))
 
 
@@ -235,8 +227,8 @@ def _mails_to(mail: MailSink, addresses: set[str]) -> list[Any]:
 def test_kill_9_mid_job_then_restart_delivers_everything_once(
     url: str, tmp_path: Path, mail: MailSink, hooks: HookSink
 ) -> None:
-    scene = asyncio.run(_alert_scene(_settings(url, tmp_path, mail), hooks))
-    env = _env(url, tmp_path, mail)
+    scene = asyncio.run(_alert_scene(_settings(url, tmp_path, mail, hooks), hooks))
+    env = _env(url, tmp_path, mail, hooks)
     addresses = set(scene.managers.values())
     mail.hold_first = True  # the first email is taken in but never acknowledged
     with worker(env, tmp_path / "w1.log") as w1:
@@ -293,8 +285,8 @@ def test_kill_9_mid_job_then_restart_delivers_everything_once(
 def test_sigterm_hands_back_the_running_job(
     url: str, tmp_path: Path, mail: MailSink, hooks: HookSink
 ) -> None:
-    scene = asyncio.run(_alert_scene(_settings(url, tmp_path, mail), hooks))
-    env = _env(url, tmp_path, mail, FIELDPUNCH_WORKER_GRACE_S="0.5")
+    scene = asyncio.run(_alert_scene(_settings(url, tmp_path, mail, hooks), hooks))
+    env = _env(url, tmp_path, mail, hooks, FIELDPUNCH_WORKER_GRACE_S="0.5")
     addresses = set(scene.managers.values())
     mail.hold_first = True
     log = tmp_path / "w1.log"
@@ -320,8 +312,8 @@ def test_sigterm_hands_back_the_running_job(
 def test_sigterm_lets_the_running_job_finish_within_the_grace(
     url: str, tmp_path: Path, mail: MailSink, hooks: HookSink
 ) -> None:
-    scene = asyncio.run(_alert_scene(_settings(url, tmp_path, mail), hooks))
-    env = _env(url, tmp_path, mail, FIELDPUNCH_WORKER_GRACE_S="60")
+    scene = asyncio.run(_alert_scene(_settings(url, tmp_path, mail, hooks), hooks))
+    env = _env(url, tmp_path, mail, hooks, FIELDPUNCH_WORKER_GRACE_S="60")
     addresses = set(scene.managers.values())
     mail.hold_first = True
     log = tmp_path / "w1.log"
@@ -348,12 +340,12 @@ def test_two_workers_share_jobs_and_never_run_one_twice(
 ) -> None:
     with postgres_database() as url:
         upgrade(url)
-        settings = _settings(url, tmp_path, mail)
+        settings = _settings(url, tmp_path, mail, hooks)
         scene = asyncio.run(_alert_scene(settings, hooks))
         # A long lease: a send slowed past 0.8 x LEASE_S on a busy machine times out and is
         # retried, and the retry repeats a mail the receiver already has (at least once, with
         # the same Message-ID). Not what this test is about: sharing claims between workers.
-        env = _env(url, tmp_path, mail, FIELDPUNCH_JOB_LEASE_S="120")
+        env = _env(url, tmp_path, mail, hooks, FIELDPUNCH_JOB_LEASE_S="120")
         with worker(env, tmp_path / "a.log"), worker(env, tmp_path / "b.log"):
             _wait_all_done(url, scene.org_id, 7)  # the alert, first
 

@@ -8,6 +8,7 @@ when FIELDPUNCH_REQUIRE_SERVICES=1 (CI).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -187,16 +188,16 @@ def browser(chromium: str) -> Iterator[Any]:
             b.close()
 
 
-@pytest.fixture
-def context(browser: Any, server: Server) -> Iterator[Any]:
-    """A fresh profile at phone size, located at the office, in Shanghai time."""
+@contextlib.contextmanager
+def phone(browser: Any, server: Server, locale: str) -> Iterator[Any]:
+    """A fresh profile at phone size in `locale`, located at the office, in Shanghai time."""
     ctx = browser.new_context(
         base_url=server.base,
         viewport={"width": 390, "height": 844},
         device_scale_factor=2,
         is_mobile=True,
         has_touch=True,
-        locale="zh-CN",
+        locale=locale,
         timezone_id="Asia/Shanghai",
         geolocation={"latitude": OFFICE[0], "longitude": OFFICE[1], "accuracy": 15},
         permissions=["geolocation"],
@@ -207,3 +208,47 @@ def context(browser: Any, server: Server) -> Iterator[Any]:
         yield ctx
     finally:
         ctx.close()
+
+
+@pytest.fixture
+def context(browser: Any, server: Server) -> Iterator[Any]:
+    """A fresh profile at phone size, located at the office, in Shanghai time."""
+    with phone(browser, server, "zh-CN") as ctx:
+        yield ctx
+
+
+@contextlib.contextmanager
+def desktop(
+    browser: Any, server: Server, locale: str = "zh-CN", width: int = 1440
+) -> Iterator[Any]:
+    """A fresh profile at desktop size (the manager console), in Shanghai time. Map tiles are
+    refused, as on a machine with no internet: the console's maps must work without them."""
+    ctx = browser.new_context(
+        base_url=server.base,
+        viewport={"width": width, "height": 900},
+        locale=locale,
+        timezone_id="Asia/Shanghai",
+    )
+    ctx.set_default_timeout(TIMEOUT_MS)
+    # Nothing but the server answers (tile servers included): the offline case, deterministic.
+    ctx.route(lambda url: not url.startswith(server.base), lambda route: route.abort())
+    try:
+        yield ctx
+    finally:
+        ctx.close()
+
+
+@pytest.fixture(scope="session")
+def built_console() -> Path:
+    from fieldpunch.web.static import CONSOLE_DIST
+
+    if not (CONSOLE_DIST / "index.html").is_file():
+        _missing(f"the manager console is not built ({CONSOLE_DIST}): run `make web`")
+    return CONSOLE_DIST
+
+
+@pytest.fixture
+def console(browser: Any, server: Server, built_console: Path) -> Iterator[Any]:
+    """A desktop profile for the manager console (zh-CN)."""
+    with desktop(browser, server) as ctx:
+        yield ctx

@@ -11,11 +11,13 @@ from typing import Any
 
 from PIL import Image
 
-from tests.e2e.conftest import CUSTOMER_AT, Server
+from tests.e2e.conftest import CUSTOMER_AT, PASSWORD, Server
+from tests.server import env_for, run
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT = ROOT / "docs" / "img" / "punch-390x844.png"
 READY = "[data-testid=punch-button]:not([disabled])"
+UPDATE_OUT = "[data-testid=update-clock-out]:not([disabled])"
 
 
 def sign_in(page: Any, email: str, password: str = "field-app-e2e-2026") -> None:
@@ -71,6 +73,7 @@ def test_sign_in_enrol_punch_and_see_the_verdict(context: Any, server: Server) -
     devices = server.api("get", "/devices", params={"user_id": user_id})["items"]
     assert len(devices) == 1 and devices[0]["active"] and devices[0]["platform"] == "web"
     page.locator("[data-testid=tab-me]").click()
+    page.locator("[data-testid=device-details-toggle]").click()  # technical detail: one tap away
     page.wait_for_selector(f"[data-testid=device-id]:has-text('{devices[0]['id']}')")
     page.locator("[data-testid=tab-punch]").click()
 
@@ -95,17 +98,19 @@ def test_sign_in_enrol_punch_and_see_the_verdict(context: Any, server: Server) -
     assert stored["place"]["id"] == server.place["id"]
     assert stored["client_id"] == verdict.get_attribute("data-client-id")
 
-    # State picks the next kind; away from the office the verdict says why, in plain words.
+    # State picks the next kind; away from the office the button says so before the tap (外勤)
+    # and the verdict says why, in plain words.
     page.wait_for_selector(f"{READY}[data-kind=clock_out]")
     context.set_geolocation({"latitude": 31.2600, "longitude": 121.5300, "accuracy": 20})
     page.wait_for_selector("[data-testid=accuracy]:has-text('±20')")
+    page.wait_for_selector(f"{READY}[data-field=true]:has-text('外勤打卡')")
     page.locator(READY).click()
     confirm_quick_punch(page)  # a clock-out seconds after the clock-in asks first
     flagged = page.wait_for_selector("[data-testid=verdict][data-status=flagged]")
     text = flagged.inner_text()
     assert "需主管复核" in text and "不在打卡范围内" in text
     # The reason in plain Chinese with its numbers, not the server's English detail.
-    assert "打卡位置在打卡范围外" in text and "geofence" not in text
+    assert "距打卡范围" in text and "超出定位误差" in text and "geofence" not in text
     assert page.locator("[data-testid=verdict-anomalies] [data-rule=outside_geofence]").count()
     assert [p["kind"] for p in my_punches(server, user_id)] == ["clock_in", "clock_out"]
 
@@ -113,7 +118,7 @@ def test_sign_in_enrol_punch_and_see_the_verdict(context: Any, server: Server) -
     page.locator("[data-testid=tab-me]").click()
     page.locator("[data-testid=me-lang]").click()
     page.locator("[data-testid=tab-punch]").click()
-    page.wait_for_selector(f"{READY}:has-text('Clock in')")
+    page.wait_for_selector("[data-testid=day-done]:has-text('Done for today')")
 
 
 def test_offline_punches_survive_a_reload_and_arrive_once(context: Any, server: Server) -> None:
@@ -126,19 +131,21 @@ def test_offline_punches_survive_a_reload_and_arrive_once(context: Any, server: 
 
     context.set_offline(True)
     page.wait_for_selector("[data-testid=online-status][data-online=false]")
-    for i, kind in enumerate(["clock_in", "clock_out", "clock_in"], start=1):
-        page.locator(f"{READY}[data-kind={kind}]").click()
-        if i > 1:
+    # Clock in, clock out, then update the clock-out (the day is done: no second clock-in).
+    taps = [f"{READY}[data-kind=clock_in]", f"{READY}[data-kind=clock_out]", UPDATE_OUT]
+    for i, tap in enumerate(taps, start=1):
+        page.locator(tap).click()
+        if i == 2:
             confirm_quick_punch(page)
         wait_queue(page, i)
         page.wait_for_selector("[data-testid=verdict][data-status=queued]")
     queued = outbox(page)
-    assert [q["kind"] for q in queued] == ["clock_in", "clock_out", "clock_in"]
+    assert [q["kind"] for q in queued] == ["clock_in", "clock_out", "clock_out"]
     assert all(q["offline"] and q["has_proof"] and q["state"] == "pending" for q in queued)
     assert my_punches(server, user_id) == []
 
     page.reload()  # offline: only the service worker can answer this
-    page.wait_for_selector(READY)
+    page.wait_for_selector(UPDATE_OUT)  # the queued punches alone say the day is done
     wait_queue(page, 3)
     assert outbox(page) == queued
     assert my_punches(server, user_id) == []
@@ -158,7 +165,7 @@ def test_offline_punches_survive_a_reload_and_arrive_once(context: Any, server: 
 
     # Sending again changes nothing: the same client_ids are replays, not new punches.
     page.reload()
-    page.wait_for_selector(READY)
+    page.wait_for_selector(UPDATE_OUT)
     wait_queue(page, 0)
     assert len(my_punches(server, user_id)) == 3
 
@@ -222,7 +229,9 @@ def test_visit_at_a_customer_with_a_note_and_a_photo(context: Any, server: Serve
     wait_queue(page, 1)
     context.set_offline(False)
     wait_queue(page, 0)
-    page.wait_for_selector("[data-testid=verdict][data-status=accepted]")
+    # Seconds after the check-in: shorter than the org's minimum visit, said in plain Chinese.
+    short = page.wait_for_selector("[data-testid=verdict][data-status=flagged]")
+    assert "拜访时间过短" in short.inner_text() and "这次拜访只有" in short.inner_text()
 
     visit_in, visit_out = my_punches(server, user_id)
     assert [visit_in["kind"], visit_out["kind"]] == ["visit_in", "visit_out"]
@@ -298,7 +307,7 @@ def test_server_words_are_said_in_the_apps_language(context: Any, server: Server
     page.locator("[data-testid=login-password] input").fill("not-the-password")
     page.locator("[data-testid=login-submit]").click()
     error = page.wait_for_selector("[data-testid=login-error]")
-    assert error.inner_text() == "邮箱或密码不正确。"
+    assert error.inner_text() == "手机号、邮箱或密码不正确。"
     sign_in(page, email)
 
     page.locator("[data-testid=tab-me]").click()
@@ -410,7 +419,7 @@ def test_a_coarse_fix_is_not_called_in_range(context: Any, server: Server) -> No
     page = context.new_page()
     sign_in(page, email)
     warning = page.wait_for_selector("[data-testid=accuracy-warning]")
-    assert "定位精度差（±900 米），打卡会被标记复核" in warning.inner_text()
+    assert "定位精度差（±900 米），打卡会交主管复核" in warning.inner_text()
     place = page.wait_for_selector("[data-testid=nearest-place][data-claim=uncertain]")
     assert "范围内" not in place.inner_text() and "陆家嘴办公室" in place.inner_text()
     page.locator(READY).click()  # still allowed; the server flags it
@@ -483,7 +492,45 @@ def test_the_api_docs_render_with_no_internet(context: Any, server: Server) -> N
     page = context.new_page()
     outside: list[str] = []
     page.on("request", lambda r: None if r.url.startswith(server.base) else outside.append(r.url))
+    # The page's Content-Security-Policy lets Swagger UI run (its inline start-up by hash).
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security" in m.text else None)
     page.goto(f"{server.base}/docs")
     page.wait_for_selector(".swagger-ui .opblock-tag", timeout=30_000)
     assert page.locator(".opblock").count() > 20  # every operation of the document is listed
     assert outside == []
+    assert refused == []
+
+
+def test_one_email_in_two_organizations_chooses_where_to_sign_in(
+    context: Any, server: Server
+) -> None:
+    # The same email and password in another organization (emails are unique per organization).
+    email, user_id, _ = server.new_staff("两边都有的人")
+    made = run(
+        [
+            "create-org",
+            "--name",
+            "另一家公司",
+            "--admin-email",
+            email,
+            "--admin-password",
+            PASSWORD,
+        ],
+        env_for(server.data_dir, FIELDPUNCH_ACCESS_LOG="false"),
+    )
+    assert made.returncode == 0, made.stderr
+    page = context.new_page()
+    page.goto("/app/")
+    page.wait_for_url("**/app/login")
+    page.locator("[data-testid=login-email] input").fill(email)
+    page.locator("[data-testid=login-password] input").fill(PASSWORD)
+    page.locator("[data-testid=login-submit]").click()
+    choices = page.locator("[data-testid=login-orgs]")
+    choices.wait_for()
+    assert "另一家公司" in choices.inner_text() and "云途测试" in choices.inner_text()
+    page.locator(f"[data-testid=login-org-{server.org_id}]").click()
+    page.wait_for_url("**/app/")
+    page.wait_for_selector(READY)
+    me = page.evaluate("() => JSON.parse(localStorage.getItem('fieldpunch.me') || 'null')")
+    assert me is not None and me["user_id"] == user_id

@@ -6,9 +6,10 @@ import asyncio
 import secrets
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import event, func, insert, select
 
 from fieldpunch.db.engine import Database
 from fieldpunch.jobs.models import Schedule
@@ -35,31 +36,49 @@ def _row(tag: str) -> dict[str, object]:
 async def test_writers_go_in_arrival_order(sdb: Database) -> None:
     # Open the pool's 8 lasting connections first: opening one takes a variable time, which would
     # decide the order of arrival at the first statement instead of the order of the tasks.
-    opened = asyncio.Event()
+    opened, all_open = asyncio.Event(), asyncio.Event()
+    open_count = 0
 
     async def reader() -> None:
+        nonlocal open_count
         async with sdb.transaction(write=False) as session:
             await session.execute(select(1))
+            open_count += 1
+            if open_count == 8:
+                all_open.set()
             await opened.wait()
 
     readers = [asyncio.create_task(reader()) for _ in range(8)]
-    await asyncio.sleep(0.5)
+    async with asyncio.timeout(10):
+        await all_open.wait()
     opened.set()
     await asyncio.gather(*readers)
+
+    # A writer asks for its place as soon as it has a connection: the pool's checkout, then the
+    # engine's "begin" (the queue), with no turn of the loop in between.
+    asked = [asyncio.Event() for _ in range(8)]
+    asking = iter(asked)
+
+    def ask(*_: Any) -> None:
+        next(asking).set()
+
+    pool = sdb.engine.sync_engine.pool
+    event.listen(pool, "checkout", ask)
     order: list[int] = []
 
     async def writer(i: int) -> None:
         async with sdb.transaction() as session:
             await session.execute(insert(Schedule), [_row(f"w{i}")])
             order.append(i)
-            await asyncio.sleep(0.005)  # hold the write lock a while, as a request would
+            await asked[-1].wait()  # hold the write lock until every writer is queued behind
 
     tasks = []
-    for i in range(8):
-        tasks.append(asyncio.create_task(writer(i)))
-        await asyncio.sleep(0)  # each one asks for the lock before the next is started
     async with asyncio.timeout(10):
+        for i in range(8):
+            tasks.append(asyncio.create_task(writer(i)))
+            await asked[i].wait()  # each one asks for the lock before the next is started
         await asyncio.gather(*tasks)
+    event.remove(pool, "checkout", ask)
     assert order == list(range(8))
 
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fieldpunch.db.engine import json_loads
-from fieldpunch.punches.onestatement import _json_text
+from fieldpunch.punches.store.onestatement import _json_text
 
 values = st.recursive(
     st.none()

@@ -34,7 +34,9 @@ def test_an_id_is_its_millisecond_then_random_bits_in_crockford_base32() -> None
 
 
 def test_cursor_round_trip_and_garbage() -> None:
-    assert decode_cursor(encode_cursor("usr_01ABC")) == "usr_01ABC"
+    assert decode_cursor(encode_cursor("usr_01KBXJ0M5N6ZT4T3VYQ2W8R7PA")) == (
+        "usr_01KBXJ0M5N6ZT4T3VYQ2W8R7PA"
+    )
     for bad in ("!!!", "bm90LWFuLWlk", "\u00e9t\u00e9"):
         with pytest.raises(Invalid):
             decode_cursor(bad)

@@ -105,3 +105,78 @@ async def test_api_docs_without_a_build_fall_back_to_the_cdn(tmp_path: Path) -> 
     async with _docs_app(_dist(tmp_path)) as c:
         page = (await c.get("/docs")).text
     assert "cdn.jsdelivr.net" in page
+
+
+def _precompressed(dist: Path) -> bytes:
+    """A built asset with its `.br` and `.gz` siblings, as `make web` writes them."""
+    import gzip
+
+    raw = b"console.log('fieldpunch');" * 200
+    asset = dist / "assets" / "index-abc123.js"
+    asset.write_bytes(raw)
+    asset.with_name(asset.name + ".gz").write_bytes(gzip.compress(raw))
+    asset.with_name(asset.name + ".br").write_bytes(b"BROTLI-BYTES")  # served as stored
+    (dist / "index.html.gz").write_bytes(gzip.compress((dist / "index.html").read_bytes()))
+    return raw
+
+
+async def test_precompressed_files_are_negotiated_by_accept_encoding(tmp_path: Path) -> None:
+    dist = _dist(tmp_path)
+    raw = _precompressed(dist)
+    path = "/app/assets/index-abc123.js"
+    async with await _client(dist) as c:
+        br = await c.get(path, headers={"Accept-Encoding": "gzip, deflate, br"})
+        assert br.headers["content-encoding"] == "br"
+        assert br.headers["vary"] == "Accept-Encoding"
+        assert br.headers["content-type"].startswith("text/javascript")
+        assert br.headers["cache-control"] == "public, max-age=31536000, immutable"
+        assert br.content == b"BROTLI-BYTES"  # httpx cannot decode brotli here: the raw bytes
+
+        gz = await c.get(path, headers={"Accept-Encoding": "gzip"})
+        assert gz.headers["content-encoding"] == "gzip"
+        assert gz.content == raw  # httpx decoded it
+        assert gz.headers["etag"] != br.headers["etag"]  # each variant its own validator
+
+        plain = await c.get(path, headers={"Accept-Encoding": "identity"})
+        assert "content-encoding" not in plain.headers
+        assert plain.headers["vary"] == "Accept-Encoding" and plain.content == raw
+
+        refused = await c.get(path, headers={"Accept-Encoding": "br;q=0, gzip;q=0.5"})
+        assert refused.headers["content-encoding"] == "gzip"
+
+        shell = await c.get("/app/", headers={"Accept-Encoding": "gzip, br"})
+        assert shell.headers["content-encoding"] == "gzip"  # only .gz was written for it
+        assert shell.headers["cache-control"] == "no-cache" and "shell" in shell.text
+        spa = await c.get("/app/me", headers={"Accept-Encoding": "gzip"})
+        assert spa.headers["content-encoding"] == "gzip" and "shell" in spa.text
+
+        again = await c.get(
+            path, headers={"Accept-Encoding": "gzip", "If-None-Match": gz.headers["etag"]}
+        )
+        assert again.status_code == 304 and again.headers["vary"] == "Accept-Encoding"
+
+        # The siblings are not files of the app in their own right.
+        assert (await c.get(path + ".br")).status_code == 404
+
+
+async def test_head_answers_as_get_does_without_a_body(tmp_path: Path) -> None:
+    dist = _dist(tmp_path)
+    _precompressed(dist)
+    async with await _client(dist) as c:
+        for path in ("/app/", "/app/login", "/app/assets/index-abc123.js", "/app/sw.js"):
+            got = await c.get(path, headers={"Accept-Encoding": "br"})
+            head = await c.head(path, headers={"Accept-Encoding": "br"})
+            assert head.status_code == 200, path
+            assert head.content == b""
+            for name in ("content-type", "content-length", "cache-control", "etag"):
+                assert head.headers.get(name) == got.headers.get(name), (path, name)
+        assert (await c.head("/app", follow_redirects=False)).status_code == 307
+
+
+def test_accept_encoding_parsing() -> None:
+    assert static.accepted("gzip, deflate, br") == {"gzip", "deflate", "br"}
+    assert static.accepted("br;q=0, gzip;q=0.8") == {"gzip"}
+    assert static.accepted("*") >= {"br", "gzip"}
+    assert static.accepted("*, br;q=0") == {"*", "gzip"}
+    assert static.accepted(None) == set()
+    assert static.accepted("gzip;q=bogus") == set()

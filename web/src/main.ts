@@ -9,6 +9,7 @@ import {
   Icon,
   Loading,
   NavBar,
+  Popup,
   Search,
   Tabbar,
   TabbarItem,
@@ -24,6 +25,7 @@ import 'vant/es/form/style/index'
 import 'vant/es/icon/style/index'
 import 'vant/es/loading/style/index'
 import 'vant/es/nav-bar/style/index'
+import 'vant/es/popup/style/index'
 import 'vant/es/search/style/index'
 import 'vant/es/tabbar/style/index'
 import 'vant/es/tabbar-item/style/index'
@@ -48,6 +50,7 @@ for (const c of [
   Icon,
   Loading,
   NavBar,
+  Popup,
   Search,
   Tabbar,
   TabbarItem,

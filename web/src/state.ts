@@ -49,6 +49,7 @@ export interface TodayRow {
   kind: PunchKind
   captured_at: string
   customer_id: string | null
+  visit_id: string | null
   queued: boolean
   punch: PunchOut | null
 }
@@ -106,8 +107,8 @@ export function restoreSession(): boolean {
   return true
 }
 
-export async function signIn(email: string, password: string): Promise<void> {
-  await apiLogin(email, password)
+export async function signIn(email: string, password: string, orgId?: string): Promise<void> {
+  await apiLogin(email, password, orgId)
   const me = await ok(api.GET('/api/v1/me'))
   if (!me.user_id) throw new ApiError(403, 'not a person')
   localStorage.setItem(ME, JSON.stringify(me))
@@ -201,7 +202,12 @@ function onOffline(): void {
 }
 
 function onVisible(): void {
-  if (document.visibilityState === 'visible') void sync()
+  if (document.visibilityState !== 'visible') return
+  // Back from the background, perhaps from sleep: a fresh anchor before the next punch.
+  void (async () => {
+    await anchor()
+    await sync()
+  })()
 }
 
 async function anchor(): Promise<void> {
@@ -284,8 +290,35 @@ export async function dismiss(seq: number): Promise<void> {
   await refreshCounts()
 }
 
-/** Send what is queued (a no-op when nothing is or a sync is already running). */
+/** Work that follows each sync (visit records wait for their punches): visits.ts. */
+export const afterSync: (() => Promise<void>)[] = []
+
+async function runAfterSync(): Promise<void> {
+  for (const hook of afterSync) await hook()
+}
+
+/** Send what is queued (a no-op when nothing is or a sync is already running), then what follows. */
 export async function sync(): Promise<void> {
+  try {
+    await syncPunches()
+  } finally {
+    await runAfterSync()
+  }
+}
+
+/** The punch outbox alone. */
+export async function punchState(clientId: string): Promise<{ state: 'pending' | 'failed' | 'rejected' | 'sent' | 'unknown'; punch_id: string | null }> {
+  const ob = await box()
+  const sent = await ob.answer(clientId)
+  if (sent) return { state: 'sent', punch_id: sent.punch.id }
+  const uid = userId()
+  const item = uid ? (await ob.items(uid)).find((i) => i.client_id === clientId) : undefined
+  if (item) return { state: item.state, punch_id: null }
+  const row = state.today.find((r) => r.client_id === clientId)
+  return row?.punch ? { state: 'sent', punch_id: row.punch.id } : { state: 'unknown', punch_id: null }
+}
+
+async function syncPunches(): Promise<void> {
   const uid = userId()
   if (!uid) return
   const ob = await box()
@@ -368,6 +401,7 @@ export async function punch(kind: PunchKind, extras: PunchExtras = {}): Promise<
     kind,
     captured_at: body.captured_at,
     customer_id: body.customer_id ?? null,
+    visit_id: body.visit_id ?? null,
     queued: true,
     punch: null,
   })
@@ -414,6 +448,7 @@ export async function loadToday(): Promise<void> {
       kind: item.body.kind,
       captured_at: item.body.captured_at,
       customer_id: item.body.customer_id ?? null,
+      visit_id: item.body.visit_id ?? null,
       queued: true,
       punch: null,
     })
@@ -430,21 +465,19 @@ function addRow(rows: TodayRow[], seen: Set<string>, p: PunchOut): void {
     kind: p.kind,
     captured_at: p.captured_at,
     customer_id: p.customer?.id ?? null,
+    visit_id: p.visit_id ?? null,
     queued: false,
     punch: p,
   })
 }
 
-/** Clock in or out, by the last attendance punch today. */
-export function nextAttendanceKind(): PunchKind {
-  const last = [...state.today]
-    .reverse()
-    .find((r) => r.kind === 'clock_in' || r.kind === 'clock_out')
-  return last?.kind === 'clock_in' ? 'clock_out' : 'clock_in'
-}
-
 /** Check in or out at a customer, by the last visit punch there today. */
 export function nextVisitKind(customerId: string): PunchKind {
+  return lastVisitPunch(customerId)?.kind === 'visit_in' ? 'visit_out' : 'visit_in'
+}
+
+/** The last visit punch at a customer today (the check-in a check-out closes). */
+export function lastVisitPunch(customerId: string): TodayRow | null {
   const last = [...state.today]
     .reverse()
     .find(
@@ -452,7 +485,7 @@ export function nextVisitKind(customerId: string): PunchKind {
         (r.kind === 'visit_in' || r.kind === 'visit_out') &&
         r.customer_id === customerId,
     )
-  return last?.kind === 'visit_in' ? 'visit_out' : 'visit_in'
+  return last ?? null
 }
 
 function placeFence(p: PlaceOut): Fence {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { byDistance, haversineM, inPolygon, measure, type Fence } from '../src/lib/geo'
+import { byDistance, formatDistance, haversineM, inPolygon, measure, type Fence } from '../src/lib/geo'
 
 const office: Fence = { id: 'p1', name: 'Office', kind: 'place', lat: 31.2397, lon: 121.4998, radius_m: 100 }
 
@@ -26,5 +26,38 @@ describe('geo', () => {
     expect(inPolygon(11, 1, [ring])).toBe(false)
     const far: Fence = { ...office, id: 'p2', name: 'Far', lat: 31.3 }
     expect(byDistance([far, office], 31.24, 121.5, 10).map((n) => n.fence.id)).toEqual(['p1', 'p2'])
+  })
+})
+
+describe('formatDistance', () => {
+  it('says metres and kilometres in the reader\'s words', () => {
+    expect(formatDistance(143.4, 'zh-CN')).toBe('143 米')
+    expect(formatDistance(143.4, 'en')).toBe('143 m')
+    expect(formatDistance(999.6, 'zh-CN')).toBe('1 公里')
+    expect(formatDistance(1149, 'zh-CN')).toBe('1.1 公里')
+    expect(formatDistance(4742, 'en')).toBe('4.7 km')
+    expect(formatDistance(23_456, 'en')).toBe('23 km')
+  })
+})
+
+describe('polygon fences', () => {
+  // The demo's head office: the tower footprint (GeoJSON [lon, lat]).
+  const tower: Fence = {
+    id: 'hq', name: 'HQ', kind: 'place', lat: 31.2396, lon: 121.4983, radius_m: 80,
+    polygon: {
+      coordinates: [[
+        [121.499049, 31.239699], [121.498694, 31.239043], [121.497551, 31.239501],
+        [121.497906, 31.240157], [121.499049, 31.239699],
+      ]],
+    },
+  }
+
+  it('measures how far outside from the nearest edge, as the server does', () => {
+    const out = measure(tower, 31.2397, 121.4998, 15)
+    expect(out.inside).toBe(false)
+    expect(out.outside_m).toBeGreaterThan(65)
+    expect(out.outside_m).toBeLessThan(78) // the server says 71 m; the centre is 143 m away
+    expect(out.distance_m).toBeGreaterThan(140)
+    expect(measure(tower, 31.2396, 121.4983, 15).outside_m).toBe(0)
   })
 })

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { baseCompile } from '@intlify/message-compiler'
 import { createI18n } from 'vue-i18n'
 import { ApiError, NetworkError } from '../src/api/client'
 import { fromBrowser, initialLocale } from '../src/i18n'
@@ -17,7 +18,8 @@ function tr(locale: 'zh-CN' | 'en') {
   const i18n = createI18n({ legacy: false, locale, fallbackLocale: 'zh-CN', messages: { 'zh-CN': zh, en } })
   const g = i18n.global
   return {
-    t: (k: string, named?: Record<string, unknown>) => g.t(k, named ?? {}),
+    t: (k: string, named?: Record<string, unknown>, plural?: number) =>
+      plural === undefined ? g.t(k, named ?? {}) : g.t(k, named ?? {}, plural),
     te: (k: string) => g.te(k),
   }
 }
@@ -32,7 +34,9 @@ describe('findings in plain words', () => {
     'outside_geofence', 'low_accuracy', 'impossible_speed', 'clock_skew', 'stale_offline',
     'mock_location', 'unknown_device', 'shared_device', 'wifi_mismatch', 'duplicate',
     'off_schedule', 'too_perfect', 'sequence', 'foreign_device', 'revoked_device', 'unsigned',
-    'bad_signature', 'time_proof_invalid', 'future_time',
+    'bad_signature', 'time_proof_invalid', 'future_time', 'time_proof_mismatch',
+    'time_anchor_expired', 'chosen_location', 'visit_out_far', 'visit_too_short', 'visit_unpaired',
+    'photo_reused', 'photo_exif_mismatch',
   ]
 
   it('has a name and a sentence for every rule in both languages, never the English detail', () => {
@@ -52,11 +56,20 @@ describe('findings in plain words', () => {
     expect(findingText(low, zhT.t, zhT.te)).toBe('定位精度只有 ±912 米（上限 200 米），无法确定打卡地点。')
     expect(findingText(low, enT.t, enT.te)).toContain('±912 m (limit 200 m)')
     const out = { rule: 'outside_geofence', detail: '', evidence: { distance_outside_m: 2030.2, tolerance_m: 20 } }
-    expect(findingText(out, zhT.t, zhT.te)).toBe('打卡位置在打卡范围外 2030 米，超出了定位误差能解释的 20 米。')
+    expect(findingText(out, zhT.t, zhT.te, 'zh-CN')).toBe('距打卡范围 2 公里，超出定位误差 2 公里。')
+    const near = { rule: 'outside_geofence', detail: '', evidence: { distance_outside_m: 71.2, tolerance_m: 68 } }
+    expect(findingText(near, zhT.t, zhT.te, 'zh-CN')).toBe('距打卡范围 71 米，超出定位误差 3 米。')
+    expect(findingText(near, enT.t, enT.te, 'en')).toBe(
+      '71 m from the allowed area, 3 m more than the location accuracy explains.',
+    )
     const skew = { rule: 'clock_skew', detail: '', evidence: { skew_s: -600 } }
     expect(findingText(skew, zhT.t, zhT.te)).toContain('慢了 10 分钟')
     const speed = { rule: 'impossible_speed', detail: '', evidence: { distance_m: 120000, seconds: 600, speed_kmh: 700 } }
     expect(findingText(speed, enT.t, enT.te)).toBe('120 km from the previous punch only 10 min earlier: that needs at least 700 km/h.')
+    const back = { rule: 'time_proof_mismatch', detail: '', evidence: { seconds_before_arrival: 600 } }
+    expect(findingText(back, zhT.t, zhT.te)).toContain('提前了 10 分钟')
+    const unsigned = { rule: 'unsigned', detail: '', evidence: { enrolled_device: true } }
+    expect(findingText(unsigned, enT.t, enT.te)).toContain('enrolled phone')
     const seq = { rule: 'sequence', detail: '', evidence: { reason: 'clock_out_without_clock_in' } }
     expect(findingText(seq, zhT.t, zhT.te)).toBe('当天没有上班打卡就下班打卡。')
     const late = {
@@ -65,8 +78,20 @@ describe('findings in plain words', () => {
       evidence: { reason: 'late', seconds: 900, shift_start: '2026-03-02T01:00:00Z', shift_end: '2026-03-02T10:00:00Z' },
     }
     expect(findingText(late, zhT.t, zhT.te, 'zh-CN')).toMatch(/^上班打卡迟到 15 分钟（班次 .+–.+）。$/)
+    const short = { rule: 'visit_too_short', detail: '', evidence: { seconds: 3, minimum_min: 5 } }
+    expect(findingText(short, zhT.t, zhT.te)).toBe('这次拜访只有 3 秒，本单位要求至少 5 分钟。')
     const reboot = { rule: 'time_proof_invalid', detail: '', evidence: { elapsed_ms: -5 } }
     expect(findingText(reboot, zhT.t, zhT.te)).toContain('手机重启过')
+  })
+
+  it('says one and many in English', () => {
+    const wifi = (n: number) => ({ rule: 'wifi_mismatch', detail: '', evidence: { seen_bssids: Array(n).fill('aa') } })
+    expect(findingText(wifi(1), enT.t, enT.te, 'en')).toBe('The phone saw 1 Wi-Fi network, not one registered for this place.')
+    expect(findingText(wifi(2), enT.t, enT.te, 'en')).toContain('saw 2 Wi-Fi networks, none')
+    expect(findingText(wifi(1), zhT.t, zhT.te)).toBe('手机搜到 1 个 Wi-Fi，都不是该地点登记的。')
+    const shared = { rule: 'shared_device', detail: '', evidence: { other_user_ids: ['u1'], days: 7 } }
+    expect(findingText(shared, enT.t, enT.te, 'en')).toContain('1 other person also')
+    expect(duration(2 * 86400, enT.t)).toBe('2 days')
   })
 
   it('keeps the server detail for a rule it does not know, and names it generically', () => {
@@ -86,8 +111,8 @@ describe('problems in plain words', () => {
     new ApiError(status, errors.map((e) => `${e.loc.join('.')}: ${e.msg}`).join('; ') || 'x', { detail: 'x', errors }, retry)
 
   it('says a wrong password plainly', () => {
-    expect(problemText(problem(401), zhT.t, zhT.te, 'login')).toBe('邮箱或密码不正确。')
-    expect(problemText(problem(401), enT.t, enT.te, 'login')).toBe('Wrong email or password.')
+    expect(problemText(problem(401), zhT.t, zhT.te, 'login')).toBe('手机号、邮箱或密码不正确。')
+    expect(problemText(problem(401), enT.t, enT.te, 'login')).toBe('Wrong phone number, email or password.')
   })
 
   it('never shows a field path: a 422 by the last element of its loc', () => {
@@ -187,5 +212,31 @@ describe('language', () => {
     const keys = (o: object, p = ''): string[] =>
       Object.entries(o).flatMap(([k, v]) => (typeof v === 'object' ? keys(v, `${p}${k}.`) : [`${p}${k}`]))
     expect(keys(en).sort()).toEqual(keys(zh).sort())
+  })
+})
+
+describe('every message compiles', () => {
+  // A stray "@" or "|" breaks a message only at run time, in the browser (vue-i18n's syntax):
+  // compile each one here, as the app will.
+  it('in both languages', () => {
+    const walk = (o: Record<string, unknown>, at: string[] = []): [string, string][] =>
+      Object.entries(o).flatMap(([k, v]): [string, string][] =>
+        typeof v === 'string' ? [[[...at, k].join('.'), v]] : walk(v as Record<string, unknown>, [...at, k]),
+      )
+    for (const messages of [zh, en]) {
+      for (const [key, source] of walk(messages as Record<string, unknown>)) {
+        const errors: string[] = []
+        baseCompile(source, { onError: (e) => errors.push(e.message) })
+        expect(errors, `${key}: ${source}`).toEqual([])
+      }
+    }
+  })
+})
+
+describe('visit findings', () => {
+  it('says a visit left open overnight in plain words', () => {
+    const f = { rule: 'visit_unpaired', detail: 'x', evidence: { reason: 'visit_in_never_closed' } }
+    expect(findingText(f, zhT.t, zhT.te)).toBe('签到后当天一直没有签退。')
+    expect(findingText(f, enT.t, enT.te)).toBe('Checked in but never checked out that day.')
   })
 })

@@ -282,27 +282,48 @@ describe('time proof', () => {
   it('anchors at the midpoint of the request and counts elapsed time from the monotonic clock', async () => {
     let t = 1000
     const clock = () => t
+    const wall = () => 1_800_000_000_000 + t // awake: the wall clock moves with the monotonic one
     await refreshAnchor(USER, async () => {
       t += 200
-      return { now: '2026-11-27T00:30:00.250000Z', token: 'tok-0123456789' }
-    }, clock)
+      return { now: '2026-11-27T00:30:00.250000Z', token: 'tok-0123456789', expires_at: '2026-11-30T00:30:00.250000Z' }
+    }, clock, wall)
     t = 61_100
-    expect(proofNow(USER, clock)).toEqual({
+    expect(proofNow(USER, clock, wall)).toEqual({
       anchor_token: 'tok-0123456789',
       anchor_server_time: '2026-11-27T00:30:00.250000Z',
       anchor_elapsed_ms: 1100,
       elapsed_ms: 61_100,
     })
-    expect(proofNow('usr_other', clock)).toBeNull()
+    expect(proofNow('usr_other', clock, wall)).toBeNull()
+  })
+
+  it('an anchor from before a sleep proves nothing: the monotonic clock stood still', async () => {
+    let t = 1000
+    let asleep = 0
+    const clock = () => t
+    const wall = () => 1_800_000_000_000 + t + asleep
+    await refreshAnchor(USER, async () => ({ now: '2026-11-27T00:30:00Z', token: 'tok-0123456789', expires_at: '2026-11-30T00:30:00Z' }), clock, wall)
+    t += 60_000
+    asleep = 4_000 // within the slack: clocks drift and timers are coarse
+    expect(proofNow(USER, clock, wall)?.elapsed_ms).toBe(61_000)
+    asleep = 3_600_000 // an hour in a pocket: performance.now() did not count it
+    expect(proofNow(USER, clock, wall)).toBeNull()
+    await refreshAnchor(USER, async () => ({ now: '2026-11-27T01:31:00Z', token: 'tok-9876543210', expires_at: '2026-11-30T01:31:00Z' }), clock, wall)
+    expect(proofNow(USER, clock, wall)?.anchor_token).toBe('tok-9876543210')
+    t += 72 * 3_600_000 // awake all along: still within the server's lifetime for it
+    expect(proofNow(USER, clock, wall)?.anchor_token).toBe('tok-9876543210')
+    t += 1 // past it: the server would not believe it
+    expect(proofNow(USER, clock, wall)).toBeNull()
   })
 
   it('punches carry the proof while the page lives, and none after a reload cleared it', async () => {
     const outbox = new Outbox(db)
     const s = await signer()
     let t = 500
-    await refreshAnchor(USER, async () => ({ now: '2026-11-27T00:30:00Z', token: 'tok-0123456789' }), () => t)
+    const base = Date.now()
+    await refreshAnchor(USER, async () => ({ now: '2026-11-27T00:30:00Z', token: 'tok-0123456789', expires_at: '2026-11-30T00:30:00Z' }), () => t, () => base + t)
     t = 90_500
-    const withProof = await capture(outbox, USER, 'clock_in', HERE, s, {}, { online: false, clock: () => t })
+    const withProof = await capture(outbox, USER, 'clock_in', HERE, s, {}, { online: false, clock: () => t, now: new Date(base + t) })
     expect(withProof.time_proof?.elapsed_ms! - withProof.time_proof?.anchor_elapsed_ms!).toBe(90_000)
     clearAnchor() // what a reload does: performance.now() restarts, the anchor is gone
     const without = await capture(outbox, USER, 'clock_out', HERE, s, {}, { online: false })

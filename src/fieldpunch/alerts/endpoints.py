@@ -48,5 +48,6 @@ async def get_alert_settings(
 async def put_alert_settings(
     session: Session, p: Annotated[Principal, need(Scope.alerts_manage)], body: AlertSettingsIn
 ) -> AlertSettingsOut:
+    """Replace the organization's alert settings: which anomalies alert whom, and how."""
     conf = service.Conf(body.enabled, body.escalate_after_min)
     return _out(await service.write_conf(session, p, conf, utcnow()))

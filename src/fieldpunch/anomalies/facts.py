@@ -56,6 +56,12 @@ class PunchFacts:
         None  # the main fix's own claim (None: stored before it was kept)
     )
     shift: ShiftWindow | None = None
+    # The stored place/customer centre or polygon vertex the raw fix lands on (anomalies/points.py):
+    # {fence_id, point: "centre" | "vertex", crs, lat, lon}; None when it lands on none.
+    stored_point: dict[str, Any] | None = None
+    # The photo the punch cites, as the intake read it (photos/evidence.py): its uploader, what
+    # its EXIF says, the nearest earlier photo of the org; None when the punch cites none.
+    photo: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

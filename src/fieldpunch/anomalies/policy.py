@@ -26,6 +26,12 @@ RULES: tuple[str, ...] = (
     "off_schedule",
     "too_perfect",
     "sequence",
+    "chosen_location",
+    "visit_out_far",
+    "visit_too_short",
+    "visit_unpaired",
+    "photo_reused",
+    "photo_exif_mismatch",
 )
 
 # Critical = near-proof of cheating; warning = a manager should look; info = context for the record.
@@ -44,6 +50,16 @@ _DEFAULT_RULES: dict[str, tuple[bool, Severity]] = {
     "off_schedule": (True, "info"),
     "too_perfect": (True, "warning"),
     "sequence": (True, "warning"),
+    # Lands on a stored centre or vertex to the centimetre: picked on a map, not measured.
+    "chosen_location": (True, "warning"),
+    # Customer visits: left before checking out, too short to be a visit, or not paired.
+    "visit_out_far": (True, "warning"),
+    "visit_too_short": (True, "warning"),
+    "visit_unpaired": (True, "warning"),
+    # Photo evidence: a picture close to one already stored in the org, or whose own EXIF time
+    # or position contradicts its punch.
+    "photo_reused": (True, "warning"),
+    "photo_exif_mismatch": (True, "warning"),
 }
 assert tuple(_DEFAULT_RULES) == RULES
 
@@ -88,6 +104,17 @@ class Policy(BaseModel):
     # Network (Wi-Fi/cell) positioning snaps everyone in a building to one database point, with a
     # modest accuracy; a replayed or spoofed fix claims GPS-grade accuracy. Only those count.
     too_perfect_max_accuracy_m: float = Field(default=20, gt=0, le=100_000)
+    # A customer visit shorter than this (visit_in to visit_out) is `visit_too_short`; 0: any.
+    visit_min_minutes: int = Field(default=5, ge=0, le=24 * 60)
+    # photo_reused: at most this many of the 64 pHash bits differ (re-encoded or rescaled copies
+    # differ by 0-4; two photos of one shop front taken on different days by ~10 or more).
+    photo_reuse_max_distance: int = Field(default=6, ge=0, le=16)
+    # How far back an upload is compared with the org's photos (bounds the cost of the search).
+    photo_reuse_days: int = Field(default=90, ge=1, le=366)
+    # photo_exif_mismatch: the EXIF time this far from the punch's trusted time, or its GPS this
+    # far from the punch's position (plus the punch's accuracy, capped like at a geofence edge).
+    photo_exif_max_skew_min: int = Field(default=30, ge=1, le=7 * 24 * 60)
+    photo_exif_max_distance_m: float = Field(default=500, gt=0, le=100_000)
     reject_critical: bool = False  # critical findings reject the punch instead of flagging it
     correction_monthly_quota: int = Field(default=3, ge=0, le=1_000)
     correction_max_age_days: int = Field(default=7, ge=0, le=366)

@@ -6,10 +6,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fieldpunch.alerts import hooks as alerts
 from fieldpunch.anomalies.engine import Stored
 from fieldpunch.anomalies.models import Anomaly
 from fieldpunch.anomalies.schemas import AnomalyOut
@@ -18,7 +17,6 @@ from fieldpunch.jobs.outbox import event_row
 from fieldpunch.kit.ids import new_id
 
 _a = table_of(Anomaly)
-_INSERT = insert(_a)
 _EXISTING = select(_a.c.rule).where(
     _a.c.punch_id == bindparam("punch_id"), _a.c.rule.in_(bindparam("rules", expanding=True))
 )
@@ -81,25 +79,14 @@ def created_events(
     return [_event(org_id, "anomaly.created", r, at) for r in rows]
 
 
-async def open_anomalies(
-    session: AsyncSession,
-    org_id: str,
-    punches: Iterable[tuple[str, str, datetime, Sequence[dict[str, Any]]]],
-    at: datetime,
-) -> list[dict[str, Any]]:
-    """One open anomaly per finding of new punches; returns their `anomaly.created` events."""
-    rows = anomaly_rows(org_id, punches, at)
-    if rows:
-        await session.execute(_INSERT, rows)
-        await alerts.anomalies_opened(session, org_id, rows, at)  # a job, run after commit
-    return created_events(org_id, rows, at)
-
-
 async def reconcile(
     session: AsyncSession, punch: Stored, before: set[str], now: set[str], at: datetime
-) -> list[dict[str, Any]]:
-    """A stored punch's findings changed: open the new ones, supersede the vanished open ones."""
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """A stored punch's findings changed: supersede the vanished open ones, reopen the ones
+    that come back. Returns the events, and the anomaly rows to open, which the caller writes
+    with the intake's other rows (the one path new anomalies take)."""
     events: list[dict[str, Any]] = []
+    opened: list[dict[str, Any]] = []
     gone = before - now
     if gone:
         superseded = await session.execute(
@@ -137,19 +124,11 @@ async def reconcile(
                         "severity": f["severity"],
                     },
                 )
-        events += await open_anomalies(
-            session,
-            punch.org_id,
-            [
-                (
-                    punch.id,
-                    punch.user_id,
-                    punch.trusted_time,
-                    [f for f in added if f["rule"] not in existing],
-                )
-            ],
-            at,
+        fresh = [f for f in added if f["rule"] not in existing]
+        opened = anomaly_rows(
+            punch.org_id, [(punch.id, punch.user_id, punch.trusted_time, fresh)], at
         )
+        events += created_events(punch.org_id, opened, at)
     events.append(
         event_row(
             punch.org_id,
@@ -159,4 +138,4 @@ async def reconcile(
             punch.user_id,
         )
     )
-    return events
+    return events, opened

@@ -12,18 +12,20 @@ from fieldpunch.anomalies.models import Anomaly
 from fieldpunch.anomalies.schemas import AnomalyDetail, AnomalyOut, Leg
 from fieldpunch.auditlog.service import record
 from fieldpunch.auth.principal import Principal, visible_rows
+from fieldpunch.db.scoped import get_among
 from fieldpunch.geo.crs import CRS, from_wgs84
 from fieldpunch.geo.distance import haversine_m
 from fieldpunch.jobs.outbox import add_events, event_row
 from fieldpunch.kit.clock import utcnow
-from fieldpunch.kit.errors import Conflict, Forbidden, NotFound
+from fieldpunch.kit.errors import Conflict, Forbidden
 from fieldpunch.kit.pagination import PageParams, page_of, paginate
 from fieldpunch.notify import decisions
 from fieldpunch.punches import ledger
+from fieldpunch.punches.commit import Owner, entry_row
 from fieldpunch.punches.models import LedgerEntry, Punch
 from fieldpunch.punches.queries import names_of
 from fieldpunch.punches.schemas import PunchStatus
-from fieldpunch.punches.service import Owner, entry_row, lock_head, set_head
+from fieldpunch.punches.store import store_for
 from fieldpunch.punches.views import to_out
 from fieldpunch.teams.tree import subtree_ids
 from fieldpunch.users.models import User
@@ -85,12 +87,7 @@ def anomaly_out(a: Anomaly, crs: CRS) -> AnomalyOut:
 
 
 async def _get(session: AsyncSession, p: Principal, anomaly_id: str) -> Anomaly:
-    row = (
-        await session.execute(visible_rows(Anomaly, p).where(Anomaly.id == anomaly_id))
-    ).scalar_one_or_none()
-    if row is None:
-        raise NotFound(f"anomaly {anomaly_id} not found")
-    return row
+    return await get_among(session, visible_rows(Anomaly, p), Anomaly, anomaly_id)
 
 
 async def detail(session: AsyncSession, p: Principal, anomaly_id: str, crs: CRS) -> AnomalyDetail:
@@ -164,8 +161,9 @@ async def resolve(
     events: list[dict[str, Any]] = []
     status = "approved" if decision == "approve" else "rejected"
     # Lock each person's chain in a fixed order, so two bulk reviews cannot deadlock.
+    store = store_for(session)
     for user_id in sorted({a.user_id for a in rows}):
-        locked = await lock_head(session, p.org_id, user_id)
+        locked = await store.lock_head(p.org_id, user_id)
         seq, head = locked.seq, locked.hash  # the detectors' memory goes stale: seq moves on
         owner = Owner(p.org_id, user_id, None)
         entries = []
@@ -216,7 +214,7 @@ async def resolve(
                 )
             )
         await session.execute(insert(LedgerEntry), entries)
-        await set_head(session, p.org_id, user_id, seq, head, now)
+        await store.set_head(p.org_id, user_id, seq, head, now)
     await add_events(session, events)
     await decisions.decided(session, p.org_id, "anomaly", [a.id for a in rows], now)
     await session.flush()

@@ -32,6 +32,15 @@ KeyAdmin = Annotated[Principal, need(Scope.api_keys_manage)]
 _PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
 
 
+def _no_store(response: Response) -> None:
+    """An answer carrying a token or a key's secret: no cache may keep it (RFC 6749 §5.1)."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+
+
+NoStore = [Depends(_no_store)]
+
+
 def _throttle(request: Request) -> LoginThrottle:
     return request.app.state.login_throttle  # type: ignore[no-any-return]
 
@@ -44,8 +53,14 @@ def _client_ip(request: Request) -> str:
 
 @router.post(
     "/auth/token",
+    dependencies=NoStore,
     responses={
-        401: {"description": "Wrong email or password", **_PROBLEM},
+        401: {"description": "Wrong email, phone or password", **_PROBLEM},
+        409: {
+            "description": "The email and password sign in to several organizations: send "
+            "`org_id` as well (the problem's `errors` lists them)",
+            **_PROBLEM,
+        },
         429: {
             "description": "Too many failed sign-ins from this address (for this email or "
             "in all); `Retry-After` says when to try again",
@@ -57,11 +72,27 @@ def _client_ip(request: Request) -> str:
 async def issue_token(
     request: Request,
     session: Session,
-    username: Annotated[str, Form(max_length=320, description="email")],
+    username: Annotated[
+        str,
+        Form(
+            max_length=320,
+            description="email, or the phone number stored for the person (spaces, dashes "
+            "and a +86 prefix are ignored)",
+        ),
+    ],
     password: Annotated[str, Form(max_length=256)],
     grant_type: Annotated[str | None, Form(pattern="^password$")] = None,
+    org_id: Annotated[
+        str | None,
+        Form(
+            max_length=40,
+            description="Only when one email and password open accounts in several "
+            "organizations: which one",
+        ),
+    ] = None,
 ) -> TokenOut:
-    """OAuth2 password grant: email and password for an access and a refresh token."""
+    """OAuth2 password grant: email or phone number and password for an access and a refresh
+    token."""
     return await service.login(
         session,
         request.app.state.settings,
@@ -69,12 +100,14 @@ async def issue_token(
         username,
         password,
         _client_ip(request),
+        org_id,
     )
 
 
 @router.post(
     "/auth/refresh",
     response_model=TokenOut,
+    dependencies=NoStore,
     responses={401: {"description": "Invalid, expired, revoked or reused token", **_PROBLEM}},
 )
 async def refresh_token(
@@ -104,6 +137,8 @@ async def logout(request: Request, session: Session, body: RefreshIn) -> None:
 
 @router.get("/me")
 async def get_me(session: Session, p: Caller) -> MeOut:
+    """The caller: their user, role, organization and team (an API key: its organization and
+    scopes)."""
     return await service.me(session, p)
 
 
@@ -117,16 +152,20 @@ async def update_me(session: Session, p: Caller, body: MeUpdate) -> UserOut:
 async def list_api_keys(
     session: Session, p: KeyAdmin, page: Annotated[PageParams, Depends()]
 ) -> dict[str, object]:
+    """The organization's integration keys (never their secrets), newest last."""
     return await service.list_keys(session, p, page)
 
 
-@keys.post("", status_code=201)
+@keys.post("", status_code=201, dependencies=NoStore)
 async def create_api_key(session: Session, p: KeyAdmin, body: ApiKeyCreate) -> ApiKeyCreated:
+    """A new integration key with the scopes given (at most the creator's own); its secret is in
+    this answer only."""
     return await service.create_key(session, p, body)
 
 
 @keys.get("/{key_id}")
 async def get_api_key(session: Session, p: KeyAdmin, key_id: str) -> ApiKeyOut:
+    """One integration key (without its secret)."""
     return ApiKeyOut.model_validate(
         await get_scoped(session, ApiKey, p.org_id, key_id, what="api key")
     )
@@ -134,4 +173,5 @@ async def get_api_key(session: Session, p: KeyAdmin, key_id: str) -> ApiKeyOut:
 
 @keys.delete("/{key_id}", status_code=204, response_class=Response)
 async def revoke_api_key(session: Session, p: KeyAdmin, key_id: str) -> None:
+    """Revoke an integration key: requests carrying it are refused (401) from now on."""
     await service.revoke_key(session, p, key_id)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,12 +12,13 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.security.utils import get_authorization_scheme_param
-from sqlalchemy import ColumnElement, Select, or_, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldpunch.auth import apikeys, tokens
 from fieldpunch.auth.models import ApiKey
 from fieldpunch.auth.scopes import ROLE_SCOPES, Role, Scope
+from fieldpunch.db.driver_sql import DriverStatement
 from fieldpunch.db.scoped import scoped
 from fieldpunch.db.session import Session, after_commit
 from fieldpunch.kit.clock import utcnow
@@ -40,6 +40,9 @@ class Principal:
     # Teams whose members' records are visible; None means the whole org.
     visible_teams: frozenset[str] | None
     api_key_id: str | None = None
+    # The person's token_version this caller was read at (None for a key): a write that must
+    # not outlive a revocation compares it with the row it locks (auth/service.create_key).
+    token_version: int | None = None
 
     @property
     def actor(self) -> str:
@@ -78,7 +81,19 @@ def visible_rows(model: Any, p: Principal) -> Select[Any]:
 
 
 async def principal_for_user(session: AsyncSession, user: User) -> Principal:
-    role = Role(user.role)
+    return await _build(
+        session, user.org_id, user.id, Role(user.role), user.team_id, user.token_version
+    )
+
+
+async def _build(
+    session: AsyncSession,
+    org_id: str,
+    user_id: str,
+    role: Role,
+    team_id: str | None,
+    token_version: int,
+) -> Principal:
     visible: frozenset[str] | None
     if role is Role.admin:
         visible = None
@@ -86,22 +101,23 @@ async def principal_for_user(session: AsyncSession, user: User) -> Principal:
         roots = (
             (
                 await session.execute(
-                    select(ManagedTeam.team_id).where(ManagedTeam.user_id == user.id)
+                    select(ManagedTeam.team_id).where(ManagedTeam.user_id == user_id)
                 )
             )
             .scalars()
             .all()
         )
-        visible = await subtree_ids(session, user.org_id, roots)
+        visible = await subtree_ids(session, org_id, roots)
     else:
         visible = frozenset()
     return Principal(
-        org_id=user.org_id,
-        user_id=user.id,
+        org_id=org_id,
+        user_id=user_id,
         role=role,
-        team_id=user.team_id,
+        team_id=team_id,
         scopes=ROLE_SCOPES[role],
         visible_teams=visible,
+        token_version=token_version,
     )
 
 
@@ -150,31 +166,62 @@ async def _from_api_key(request: Request, session: AsyncSession, token: str) -> 
     )
 
 
-# Every request needs its caller; a few seconds of memory saves a query (or three, for a
-# manager) per request. A deactivation or password change bumps token_version, which the
-# cache key carries, so it takes effect within CACHE_S at most.
-CACHE_S = 5.0
-_principals: dict[tuple[str, int], tuple[float, Principal]] = {}
+# Revocation holds from the commit that makes it, in every process: each request reads its
+# person's row (one primary-key read, as driver SQL: ~one hop), and the cache below is keyed by
+# what it read. Deactivation, a password change or a new role bump token_version (the token
+# fails); any other change to what a person may see (team, managed teams, the team tree under
+# a manager) bumps access_version (a new key: the caller is built again). An entry is therefore
+# never stale, only unreachable: nothing has to be forgotten at the right moment, in this
+# process or another, and no message has to arrive first. What the cache still saves is a
+# manager's subtree (the managed teams and the org's team edges) and the object itself.
+_ACCESS = DriverStatement(
+    select(
+        User.org_id,
+        User.role,
+        User.team_id,
+        User.active,
+        User.token_version,
+        User.access_version,
+    ).where(User.id == bindparam("user_id"))
+)
+_Key = tuple[str, str, str, str | None, int, int]
+_principals: dict[_Key, Principal] = {}
 
 
-def forget(user_id: str | None = None) -> None:
-    """Drop cached callers after a change to people or teams (everyone when no id is given)."""
-    if user_id is None:
+def _remember(key: _Key, principal: Principal) -> None:
+    if len(_principals) >= 50_000:  # bounded: forget everyone rather than grow without limit
         _principals.clear()
-    else:
-        for key in [k for k in _principals if k[0] == user_id]:
-            _principals.pop(key, None)
+    _principals[key] = principal
 
 
-def _cached(claims: tokens.TokenClaims) -> Principal | None:
-    hit = _principals.get((claims.user_id, claims.version))
-    return hit[1] if hit is not None and hit[0] > time.monotonic() else None
-
-
-def _remember(claims: tokens.TokenClaims, principal: Principal) -> None:
-    if len(_principals) > 50_000:  # bounded: forget everyone rather than grow without limit
-        _principals.clear()
-    _principals[(claims.user_id, claims.version)] = (time.monotonic() + CACHE_S, principal)
+async def _from_access_token(request: Request, session: AsyncSession, token: str) -> Principal:
+    claims = tokens.read(request.app.state.settings.signing_key, token, "access")
+    if claims is None:
+        raise Unauthorized("invalid or expired access token")
+    rows = await _ACCESS.execute(session, {"user_id": claims.user_id})
+    row = rows[0] if rows else None
+    if (
+        row is None
+        or not row.active
+        or row.token_version != claims.version
+        or row.org_id != claims.org_id
+    ):
+        raise Unauthorized("invalid or expired access token")
+    key: _Key = (
+        claims.user_id,
+        row.org_id,
+        row.role,
+        row.team_id,
+        row.token_version,
+        row.access_version,
+    )
+    principal = _principals.get(key)
+    if principal is None:
+        principal = await _build(
+            session, row.org_id, claims.user_id, Role(row.role), row.team_id, row.token_version
+        )
+        _remember(key, principal)
+    return principal
 
 
 async def current_principal(
@@ -199,17 +246,7 @@ async def principal_of(request: Request, session: AsyncSession, token: str) -> P
     if token.startswith(apikeys.PREFIX):
         principal = await _from_api_key(request, session, token)
     else:
-        claims = tokens.read(request.app.state.settings.signing_key, token, "access")
-        if claims is None:
-            raise Unauthorized("invalid or expired access token")
-        cached = _cached(claims)
-        if cached is None:
-            user = await session.get(User, claims.user_id)
-            if user is None or not user.active or user.token_version != claims.version:
-                raise Unauthorized("invalid or expired access token")
-            cached = await principal_for_user(session, user)
-            _remember(claims, cached)
-        principal = cached
+        principal = await _from_access_token(request, session, token)
     request.state.principal = principal
     return principal
 

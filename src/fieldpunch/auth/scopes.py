@@ -33,6 +33,18 @@ class Scope(StrEnum):
     corrections_read = "corrections:read"
     corrections_request = "corrections:request"
     corrections_review = "corrections:review"
+    # Attendance: the rules (shifts, groups, calendar), rosters, and requests (leave, overtime).
+    attendance_read = "attendance:read"
+    attendance_write = "attendance:write"
+    attendance_roster = "attendance:roster"
+    attendance_request = "attendance:request"
+    attendance_review = "attendance:review"
+    # Visits: plans and records (staff their own); the org's outcomes and visit form (admins).
+    visits_read = "visits:read"
+    visits_write = "visits:write"
+    visits_configure = "visits:configure"
+    tasks_read = "tasks:read"
+    tasks_write = "tasks:write"
     api_keys_manage = "api_keys:manage"
     audit_read = "audit:read"
     # One's own inbox, preferences and push subscriptions (every person).
@@ -56,6 +68,11 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
         Scope.anomalies_review,
         Scope.corrections_request,
         Scope.corrections_review,
+        Scope.attendance_roster,
+        Scope.attendance_request,
+        Scope.attendance_review,
+        Scope.visits_write,
+        Scope.tasks_write,
         Scope.notifications_write,
     },
     Role.staff: _READ
@@ -63,14 +80,22 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
         Scope.devices_write,
         Scope.punches_write,
         Scope.corrections_request,
+        Scope.attendance_request,
+        Scope.visits_write,
+        Scope.tasks_write,
         Scope.notifications_write,
     },
 }
 
+# One's own inbox: a person's, never a key's, and no right over anyone else.
+PERSONAL = frozenset({Scope.notifications_read, Scope.notifications_write})
+
 # A key cannot mint keys: that stays with a person who can be held to account.
 # Nor hold an inbox: notifications belong to people.
-API_KEY_GRANTABLE = ALL - {
-    Scope.api_keys_manage,
-    Scope.notifications_read,
-    Scope.notifications_write,
-}
+API_KEY_GRANTABLE = ALL - {Scope.api_keys_manage} - PERSONAL
+
+
+def rights_of(role: Role) -> frozenset[Scope]:
+    """What giving someone `role` (or acting on someone who has it) hands over: the role's
+    scopes but the personal ones. A caller may do either only while holding all of them."""
+    return ROLE_SCOPES[role] - PERSONAL

@@ -14,6 +14,7 @@ from fieldpunch.corrections.schemas import (
     CorrectionOut,
 )
 from fieldpunch.db.session import Session, TxRoute, after_commit
+from fieldpunch.kit.openapi import answer
 from fieldpunch.kit.pagination import Page, PageParams
 
 router = APIRouter(prefix="/corrections", tags=["corrections"], route_class=TxRoute)
@@ -26,7 +27,11 @@ def _published(request: Request) -> None:
     after_commit(request, request.app.state.relay.kick)
 
 
-@router.post("", status_code=201)
+@router.post(
+    "",
+    status_code=201,
+    responses={409: answer("This month's quota of corrections is used up")},
+)
 async def create_correction(
     request: Request, session: Session, p: Requester, body: CorrectionCreate
 ) -> CorrectionOut:
@@ -44,6 +49,7 @@ async def list_corrections(
     status: Annotated[str | None, Query(pattern="^(pending|approved|rejected)$")] = None,
     user_id: Annotated[str | None, Query(max_length=40)] = None,
 ) -> dict[str, Any]:
+    """Correction requests the caller may see (staff: their own), filtered by `status`."""
     return await service.list_(session, p, page, status=status, user_id=user_id)
 
 
@@ -53,7 +59,14 @@ async def get_correction(session: Session, p: Reader, correction_id: str) -> Cor
     return await service.detail(session, p, correction_id)
 
 
-@router.post("/{correction_id}/approve")
+@router.post(
+    "/{correction_id}/approve",
+    responses={
+        409: answer(
+            "Already decided, or its place or customer no longer has a location to punch at"
+        )
+    },
+)
 async def approve_correction(
     request: Request, session: Session, p: Reviewer, correction_id: str, body: CorrectionDecision
 ) -> CorrectionOut:
@@ -63,10 +76,11 @@ async def approve_correction(
     return out
 
 
-@router.post("/{correction_id}/reject")
+@router.post("/{correction_id}/reject", responses={409: answer("Already decided")})
 async def reject_correction(
     request: Request, session: Session, p: Reviewer, correction_id: str, body: CorrectionDecision
 ) -> CorrectionOut:
+    """Reject a correction request, with a comment; no punch is made."""
     out = await service.decide(session, p, correction_id, False, body.comment)
     _published(request)
     return out

@@ -19,31 +19,28 @@ from fieldpunch.corrections.schemas import (
     DayPunch,
 )
 from fieldpunch.customers.models import Customer
-from fieldpunch.db.scoped import ref_scoped
+from fieldpunch.db.scoped import get_among, ref_scoped
 from fieldpunch.jobs.outbox import add_events, event_row
 from fieldpunch.kit.canonical import digest
 from fieldpunch.kit.clock import utcnow
-from fieldpunch.kit.errors import Conflict, Forbidden, Invalid, NotFound
+from fieldpunch.kit.errors import Conflict, Forbidden, Invalid
 from fieldpunch.kit.ids import new_id
 from fieldpunch.kit.pagination import PageParams, page_of, paginate
 from fieldpunch.notify import decisions
 from fieldpunch.photos.models import Photo
 from fieldpunch.places.models import Place
+from fieldpunch.punches.commit import Owner, commit_rows
 from fieldpunch.punches.models import Punch
+from fieldpunch.punches.rows import NewPunch
 from fieldpunch.punches.schemas import PunchKind
-from fieldpunch.punches.service import Owner, commit_rows, lock_head, org_view
+from fieldpunch.punches.store import store_for
 from fieldpunch.users.models import User
 
 FUTURE_SLACK = timedelta(minutes=5)
 
 
 async def get_visible(session: AsyncSession, p: Principal, correction_id: str) -> Correction:
-    row = (
-        await session.execute(visible_rows(Correction, p).where(Correction.id == correction_id))
-    ).scalar_one_or_none()
-    if row is None:
-        raise NotFound(f"correction {correction_id} not found")
-    return row
+    return await get_among(session, visible_rows(Correction, p), Correction, correction_id)
 
 
 async def create(session: AsyncSession, p: Principal, body: CorrectionCreate) -> CorrectionOut:
@@ -78,7 +75,7 @@ async def create(session: AsyncSession, p: Principal, body: CorrectionCreate) ->
         raise Invalid(
             ["body", "at"], f"older than {policy.correction_max_age_days} days: ask an admin"
         )
-    org = await org_view(session, p.org_id)
+    org = await store_for(session).org(p.org_id)
     local = now.astimezone(org.tz)
     month_start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     used = (
@@ -187,7 +184,7 @@ async def decide(
 
 async def detail(session: AsyncSession, p: Principal, correction_id: str) -> CorrectionDetail:
     row = await get_visible(session, p, correction_id)
-    tz = (await org_view(session, row.org_id)).tz
+    tz = (await store_for(session).org(row.org_id)).tz
     local = row.at.astimezone(tz)
     start = datetime.combine(local.date(), time.min, tz)
     found = await session.execute(
@@ -220,48 +217,49 @@ async def _punch_for(session: AsyncSession, c: Correction, approver: str, now: d
             f"the {what} of this request no longer has a location to punch at: "
             f"reject the request, or give the {what} a location first"
         )
-    org = await org_view(session, c.org_id)
-    head = await lock_head(session, c.org_id, c.user_id)
+    store = store_for(session)
+    org = await store.org(c.org_id)
+    head = await store.lock_head(c.org_id, c.user_id)
     claim = {"correction_id": c.id, "kind": c.kind, "at": c.at.isoformat(), "approved_by": approver}
-    row: dict[str, Any] = {
-        "id": new_id("pun"),
-        "org_id": c.org_id,
-        "user_id": c.user_id,
-        "client_id": f"correction:{c.id}",
-        "content_hash": digest(claim),  # what payload_hash() of the stored claim gives
-        "kind": c.kind,
-        "status": "accepted",
-        "source": "correction",
-        "captured_at": c.at,
-        "received_at": now,
-        "trusted_time": c.at,
-        "time_source": "correction",
-        "lat": fence.lat,
-        "lon": fence.lon,
-        "accuracy_m": float(fence.radius_m),
-        "raw_lat": fence.lat,
-        "raw_lon": fence.lon,
-        "mock": False,
-        "fusion": {"used": ["correction"], "rejected": []},
-        "place_id": c.place_id,
-        "customer_id": c.customer_id,
-        "distance_m": 0.0,
-        "visit_id": None,
-        "photo_id": c.photo_id,
-        "note": c.reason,
-        "offline": False,
-        "device_id": None,
-        "signature_ok": None,
-        "anomalies": [],
-        "payload": claim,
-        "facts": {
+    row = NewPunch(
+        id=new_id("pun"),
+        org_id=c.org_id,
+        user_id=c.user_id,
+        client_id=f"correction:{c.id}",
+        content_hash=digest(claim),  # what payload_hash() of the stored claim gives
+        kind=c.kind,
+        status="accepted",
+        source="correction",
+        captured_at=c.at,
+        received_at=now,
+        trusted_time=c.at,
+        time_source="correction",
+        lat=fence.lat,
+        lon=fence.lon,
+        accuracy_m=float(fence.radius_m),
+        raw_lat=fence.lat,
+        raw_lon=fence.lon,
+        mock=False,
+        fusion={"used": ["correction"], "rejected": []},
+        place_id=c.place_id,
+        customer_id=c.customer_id,
+        distance_m=0.0,
+        visit_id=None,
+        photo_id=c.photo_id,
+        note=c.reason,
+        offline=False,
+        device_id=None,
+        signature_ok=None,
+        anomalies=[],
+        payload=claim,
+        facts={
             "fence_id": c.place_id or c.customer_id,
             "fence_distance_m": 0.0,
             "wifi_registered": [],
             "wifi_seen": [],
             "trust": [],
         },
-        "names": {fence.id: fence.name},
-    }
-    await commit_rows(session, Owner(c.org_id, c.user_id, person.team_id), org, [row], head, now)
-    return str(row["id"])
+        names={fence.id: fence.name},
+    )
+    await commit_rows(store, Owner(c.org_id, c.user_id, person.team_id), org, [row], head, now)
+    return row.id

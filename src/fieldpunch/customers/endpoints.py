@@ -35,6 +35,7 @@ async def list_customers(
     tag: Short = None,
     q: Annotated[str | None, Query(max_length=100, description="name or address contains")] = None,
 ) -> dict[str, object]:
+    """The organization's customers; coordinates in `?crs=` (default WGS-84)."""
     return await service.list_(
         session, p, page, crs or CRS.wgs84, status=status, owner_id=owner_id, tag=tag, q=q
     )
@@ -44,6 +45,7 @@ async def list_customers(
 async def create_customer(
     session: Session, p: Writer, body: CustomerCreate, crs: CrsQuery = None
 ) -> CustomerOut:
+    """Add a customer. The answer's coordinates are in `?crs=`, else in the CRS sent."""
     customer = await service.create(session, p, body, crs or CRS.wgs84)
     return service.to_out(customer, response_crs(crs, body.location))
 
@@ -52,6 +54,7 @@ async def create_customer(
 async def get_customer(
     session: Session, p: Reader, customer_id: str, crs: CrsQuery = None
 ) -> CustomerOut:
+    """One customer; coordinates in `?crs=` (default WGS-84)."""
     customer = await get_scoped(session, Customer, p.org_id, customer_id, what="customer")
     return service.to_out(customer, crs or CRS.wgs84)
 
@@ -60,10 +63,13 @@ async def get_customer(
 async def update_customer(
     session: Session, p: Writer, customer_id: str, body: CustomerUpdate, crs: CrsQuery = None
 ) -> CustomerOut:
+    """Change a customer. The answer's coordinates are in `?crs=`, else in the CRS sent (WGS-84
+    when none is sent)."""
     customer = await service.update(session, p, customer_id, body, crs or CRS.wgs84)
     return service.to_out(customer, response_crs(crs, body.location))
 
 
 @router.delete("/{customer_id}", status_code=204, response_class=Response)
 async def delete_customer(session: Session, p: Writer, customer_id: str) -> None:
+    """Delete a customer; visits and punches already recorded keep their record."""
     await service.delete(session, p, customer_id)

@@ -7,18 +7,17 @@ from typing import Any
 from sqlalchemy import func, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fieldpunch.auditlog.service import record, record_changes
+from fieldpunch.auditlog.service import record
 from fieldpunch.auth.principal import Principal
 from fieldpunch.customers.models import Customer
 from fieldpunch.customers.schemas import CustomerCreate, CustomerOut, CustomerUpdate
-from fieldpunch.db.scoped import get_scoped, ref_scoped, scoped
+from fieldpunch.db.scoped import ref_scoped, scoped
 from fieldpunch.geo.crs import CRS
 from fieldpunch.geo.schemas import fence_columns, fence_out
-from fieldpunch.kit.clock import utcnow
 from fieldpunch.kit.errors import Invalid
 from fieldpunch.kit.ids import new_id
 from fieldpunch.kit.pagination import PageParams, page_of, paginate
-from fieldpunch.kit.schemas import apply
+from fieldpunch.places import fenced
 from fieldpunch.places.fences import bump
 from fieldpunch.users.models import User
 
@@ -102,28 +101,25 @@ async def list_(
 async def update(
     session: AsyncSession, p: Principal, customer_id: str, body: CustomerUpdate, crs: CRS
 ) -> Customer:
-    customer = await get_scoped(session, Customer, p.org_id, customer_id, what="customer")
-    changes = body.model_dump(exclude_unset=True)
-    for key in _NOT_NULL:
-        if key in changes and changes[key] is None:
-            raise Invalid(["body", key], "may not be null")
-    if "owner_id" in changes:
-        await ref_scoped(session, User, p.org_id, changes["owner_id"], ["body", "owner_id"])
-    has_location = body.location is not None if "location" in changes else customer.lat is not None
-    _check(body.polygon if "polygon" in changes else customer.polygon, has_location)
-    columns = fence_columns(changes, body.location, body.polygon, crs)
-    record_changes(session, p.org_id, p.actor, "customer.updated", "customer", customer, columns)
-    apply(customer, columns)
-    await bump(session, p.org_id)
-    await session.flush()
-    return customer
+    async def check(customer: Customer, changes: dict[str, Any]) -> None:
+        if "owner_id" in changes:
+            await ref_scoped(session, User, p.org_id, changes["owner_id"], ["body", "owner_id"])
+        located = body.location is not None if "location" in changes else customer.lat is not None
+        _check(body.polygon if "polygon" in changes else customer.polygon, located)
+
+    return await fenced.update(
+        session,
+        p,
+        Customer,
+        customer_id,
+        body,
+        crs,
+        what="customer",
+        not_null=_NOT_NULL,
+        check=check,
+    )
 
 
 async def delete(session: AsyncSession, p: Principal, customer_id: str) -> None:
     """Soft delete: visits and punches at this customer keep their link."""
-    customer = await get_scoped(session, Customer, p.org_id, customer_id, what="customer")
-    customer.deleted_at = utcnow()
-    record(
-        session, p.org_id, p.actor, "customer.deleted", "customer", customer.id, name=customer.name
-    )
-    await bump(session, p.org_id)
+    await fenced.delete(session, p, Customer, customer_id, what="customer")

@@ -1,19 +1,19 @@
 """Hot statements as driver SQL: compiled once, run by the database driver itself.
 
-Executing even a cached Core statement, SQLAlchemy builds its parameters anew (every bind
-looked up, extracted literals resolved), and every execution, even of driver SQL, goes through
-its execution context, cursor adaptation and a greenlet switch: ~75 µs of CPU per statement on
-top of asyncpg's own ~80 µs here. On SQLite it is worse: SQLAlchemy's aiosqlite adapter makes a
-cursor, executes, fetches and closes it, each a hop to aiosqlite's thread and back: ~135 µs of
-CPU for `SELECT 1`, where one hop (`execute_fetchall`) costs ~12 µs. `DriverStatement` compiles
-its statement once per dialect; `run` hands SQL and values to the asyncpg connection under the
-session, or to its aiosqlite connection in one hop, inside the session's transaction (a
-PostgreSQL transaction's first statement goes through SQLAlchemy, which sends BEGIN only with a
-statement of its own; on SQLite the engine's begin hook has sent BEGIN when the session took its
-connection). What stays the same: the SQL, each parameter's bind processor (UTC datetimes, JSON
-text), the compiled literals, the column types' result processors (SQLite keeps datetimes and
-JSON as text), rows with named columns, and errors as SQLAlchemy's exception classes, so the
-app's handlers answer them as before.
+Why: executing even a cached Core statement, SQLAlchemy builds its parameters anew and goes
+through its execution context, cursor adaptation and a greenlet switch; on SQLite its aiosqlite
+adapter makes four hops to aiosqlite's thread (cursor, execute, fetch, close) where one does.
+Measured alone, A/B, well above the 5 % a bypass must earn: docs/performance.md ("Each bypass
+on its own").
+
+`DriverStatement` compiles its statement once per dialect; `run` hands SQL and values to the
+asyncpg connection under the session, or to its aiosqlite connection in one hop, inside the
+session's transaction (a PostgreSQL transaction's first statement goes through SQLAlchemy,
+which sends BEGIN only with a statement of its own; on SQLite the engine's begin hook has sent
+BEGIN when the session took its connection). What stays the same: the SQL, each parameter's
+bind processor (UTC datetimes, JSON text), the compiled literals, the column types' result
+processors (SQLite keeps datetimes and JSON as text), rows with named columns, and errors as
+SQLAlchemy's exception classes, so the app's handlers answer them as before.
 """
 
 from __future__ import annotations
@@ -62,7 +62,9 @@ def sqlite_error(exc: sqlite3.Error | ValueError, sql: str, values: Sequence[Any
     """SQLAlchemy's exception for what aiosqlite raised: sqlite3's errors by their class; a
     ValueError is aiosqlite's "Connection closed", a disconnect (the caller invalidates)."""
     if isinstance(exc, sqlite3.Error):
-        return DBAPIError.instance(sql, values, exc, sqlite3.Error)
+        error = DBAPIError.instance(sql, values, exc, sqlite3.Error)
+        assert isinstance(error, DBAPIError)  # a DB-API error in, a DBAPIError out
+        return error
     return DBAPIError(sql, tuple(values), exc, connection_invalidated=True)
 
 
@@ -169,7 +171,7 @@ async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[dict[s
     Keys that are no column of `table` are left out (other things rows carry along).
 
     SQLite: one executemany, one hop to aiosqlite's thread; PostgreSQL: SQLAlchemy's
-    executemany (its hot path writes in one statement instead: punches/onestatement.py).
+    executemany (its hot path writes in one statement instead: punches/store/onestatement.py).
     """
     if not rows:
         return
@@ -184,8 +186,10 @@ async def insert_rows(session: AsyncSession, table: Table, rows: Sequence[dict[s
         names = ", ".join(f'"{c}"' for c in columns)
         marks = ", ".join("?" for _ in columns)
         sql = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'  # noqa: S608 - our tables
-        procs = [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
-        shape = _INSERTS[key] = (sql, procs)
+        processors: list[Processor] = [
+            table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns
+        ]
+        shape = _INSERTS[key] = (sql, processors)
     sql, procs = shape
     values = [_processed(procs, map(r.__getitem__, columns)) for r in rows]
     await _on_sqlite(await session.connection(), sql, values, many=True)

@@ -107,7 +107,7 @@ def _sqlite_setup(engine: AsyncEngine) -> None:
         if write:
             writers.enter(conn.connection._connection_record)
         # Straight to aiosqlite, one hop to its thread: through SQLAlchemy's cursor adapter
-        # (cursor, execute, close) every transaction paid three, ~0.1 ms of CPU.
+        # (cursor, execute, close) every transaction paid three (docs/performance.md).
         sql = "BEGIN IMMEDIATE" if write else "BEGIN"
         try:
             await_(conn.connection.driver_connection.execute(sql))
@@ -122,8 +122,9 @@ def _sqlite_setup(engine: AsyncEngine) -> None:
         event.listen(pool, name, lambda _, record, *rest: writers.leave(record))
 
 
-# Every ASCII digit mapped to 0, so that 19 digits in a row are one substring to find: ~2 µs
-# per KB, where a regular expression's scan (\d{19}) took ~15 µs, more than orjson's parse.
+# Every ASCII digit mapped to 0, so that 19 digits in a row are one substring to find: a byte
+# translation and a search, several times cheaper than a regular expression's scan (\d{19}),
+# which cost more than orjson's parse (docs/performance.md, fifth round).
 _DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
 _LONG_RUN = b"0" * 19
 
@@ -144,6 +145,13 @@ def json_loads(text: str) -> Any:
     return json.loads(text)
 
 
+def ensure_sqlite_folder(url: str) -> None:
+    """Create a SQLite database file's folder (SQLite creates the file, not its folders)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+
+
 POOL_SIZE = 20
 POOL_TIMEOUT_S = 30.0
 
@@ -156,15 +164,13 @@ def make_engine(
     Requests beyond the pool wait for a connection (up to `pool_timeout_s`, then 503). Overflow
     connections are closed as soon as they are handed back, so a load just above the pool
     opened and closed a connection per request: a PostgreSQL backend started, every statement
-    prepared again and its types introspected (~15% of a punch's server CPU at 32 concurrent
-    requests against a pool of 20).
+    prepared again and its types introspected (docs/performance.md, "No pool overflow").
     """
     kwargs.setdefault("json_deserializer", json_loads)
     kwargs.update(pool_size=pool_size, max_overflow=0, pool_timeout=pool_timeout_s)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        ensure_sqlite_folder(url)
         engine = create_async_engine(url, **kwargs)
         _sqlite_setup(engine)
         return engine

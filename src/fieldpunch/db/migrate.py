@@ -10,6 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from fieldpunch.db.engine import ensure_sqlite_folder
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
@@ -22,6 +24,7 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str, revision: str = "head") -> None:
     """Apply migrations (synchronous: call it before the event loop starts)."""
+    ensure_sqlite_folder(url)
     command.upgrade(alembic_config(url), revision)
 
 

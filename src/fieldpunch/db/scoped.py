@@ -23,10 +23,23 @@ async def get_scoped(
     session: AsyncSession, model: type[M], org_id: str, id_: str, *, what: str | None = None
 ) -> M:
     """The row of this org with this id, else 404 (another org's ids look like no id)."""
-    row = (await session.execute(scoped(model, org_id).where(model.id == id_))).scalar_one_or_none()  # type: ignore[attr-defined]
-    if row is None:
+    return await get_among(session, scoped(model, org_id), model, id_, what=what)
+
+
+async def get_among(
+    session: AsyncSession,
+    rows: Select[Any],
+    model: type[M],
+    id_: str,
+    *,
+    what: str | None = None,
+) -> M:
+    """The row with this id among `rows` (an org-scoped select, e.g. narrowed to what the
+    caller may see: `auth.principal.visible_rows`), else 404: one not visible looks like none."""
+    found = (await session.execute(rows.where(model.id == id_))).scalar_one_or_none()  # type: ignore[attr-defined]
+    if found is None:
         raise NotFound(f"{what or model.__name__.lower()} {id_} not found")
-    return row
+    return found  # type: ignore[no-any-return]
 
 
 async def ref_scoped(

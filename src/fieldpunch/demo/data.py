@@ -381,3 +381,38 @@ TAG_NEW = "新开发"  # on some leads
 
 # (status, weight): mostly customers who buy, a quarter still being won, a few dormant.
 STATUSES: tuple[tuple[str, int], ...] = (("active", 65), ("lead", 25), ("inactive", 10))
+
+
+# What the demo's phones are and what their owners write after a visit.
+PHONES: dict[str, tuple[str, ...]] = {
+    "android": (
+        "华为 Mate 60 Pro",
+        "华为 P60",
+        "小米 14",
+        "OPPO Reno11",
+        "vivo X100",
+        "荣耀 Magic6",
+    ),
+    "ios": ("iPhone 15", "iPhone 15 Pro", "iPhone 14", "iPhone 13"),
+}
+NOTES: dict[str, tuple[str, ...]] = {
+    "sales": (
+        "拜访采购经理，确认下季度订单",
+        "新品介绍，客户有意向，约下周再谈",
+        "对账并催收货款",
+        "送样品，等客户试用反馈",
+        "年度合同续签，价格已谈妥",
+        "客户负责人不在，留了资料",
+    ),
+    "service": (
+        "处理售后报修，已更换配件",
+        "设备例行巡检，运行正常",
+        "安装调试完成，客户已签字验收",
+        "培训客户操作人员",
+    ),
+    "marketing": (
+        "门店陈列检查，补充宣传物料",
+        "新品推介，留下样册",
+        "促销活动现场支持",
+    ),
+}

@@ -1,5 +1,8 @@
 """Weeks of punch history for the demo company, made the way the field app makes punches.
 
+Just over 450 lines on purpose: a person's day (events, fixes, the batch it arrives in) is one
+simulation, read together; its geometry and signing live in geometry.py and signing.py.
+
 Each field staff member enrols a real ECDSA P-256 key (`devices.service.enrol`) and signs every
 punch with it (RFC 8785 JSON without `signature`, SHA-256, IEEE P1363 r‖s, base64url). The
 punches then go through `punches.service.submit`, so the pipeline judges them and the ledger
@@ -32,11 +35,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import rfc8785
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,8 +44,9 @@ from fieldpunch.auth.principal import Principal
 from fieldpunch.auth.scopes import ROLE_SCOPES, Role
 from fieldpunch.customers.models import Customer
 from fieldpunch.demo import data
+from fieldpunch.demo.geometry import jitter, metres, offset
+from fieldpunch.demo.signing import new_key, sign, stamp
 from fieldpunch.devices import service as devices
-from fieldpunch.devices.keys import b64url_encode
 from fieldpunch.devices.schemas import DeviceCreate, Platform
 from fieldpunch.jobs.models import OutboxEvent
 from fieldpunch.kit.clock import utcnow
@@ -56,7 +56,6 @@ from fieldpunch.punches import service as punches
 from fieldpunch.punches.service import Intake
 
 TZ = ZoneInfo(data.ORG_TIMEZONE)
-_M_PER_DEG_LAT = 110_574.0
 
 # Where each team clocks in: indexes into data.PLACES (陆家嘴 HQ, 徐家汇 branch).
 OFFICES: dict[str, tuple[int, ...]] = {
@@ -77,38 +76,6 @@ CLOCK_OUT_IN_FIELD = 0.05  # of clock_outs made at the last customer instead of 
 VISIT_NOTE = 0.4
 STATUS_WEIGHT = {"active": 1.0, "lead": 0.6, "inactive": 0.1}
 
-PHONES: dict[str, tuple[str, ...]] = {
-    "android": (
-        "华为 Mate 60 Pro",
-        "华为 P60",
-        "小米 14",
-        "OPPO Reno11",
-        "vivo X100",
-        "荣耀 Magic6",
-    ),
-    "ios": ("iPhone 15", "iPhone 15 Pro", "iPhone 14", "iPhone 13"),
-}
-NOTES: dict[str, tuple[str, ...]] = {
-    "sales": (
-        "拜访采购经理，确认下季度订单",
-        "新品介绍，客户有意向，约下周再谈",
-        "对账并催收货款",
-        "送样品，等客户试用反馈",
-        "年度合同续签，价格已谈妥",
-        "客户负责人不在，留了资料",
-    ),
-    "service": (
-        "处理售后报修，已更换配件",
-        "设备例行巡检，运行正常",
-        "安装调试完成，客户已签字验收",
-        "培训客户操作人员",
-    ),
-    "marketing": (
-        "门店陈列检查，补充宣传物料",
-        "新品推介，留下样册",
-        "促销活动现场支持",
-    ),
-}
 _NOTES_OF = {"sales_pd": "sales", "sales_px": "sales", "service": "service"}
 _ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -198,7 +165,7 @@ async def seed_history(
         for day in workdays:
             key = (person.principal.user_id or "", day)
             phone = new_phones.get(key, person.phone)
-            batches.append(maker.day(person, day, phone, tamper=key == tampered))
+            batches += maker.day(person, day, phone, tamper=key == tampered)
     # Arrival order: each person's punches stay in order, and ids grow with time as they would.
     batches.sort(key=lambda b: b.received_at)
     intake = Intake(secret=secret, fences=FenceCache())
@@ -250,11 +217,6 @@ class _Maker:
 
     # --- people and their phones -------------------------------------------------------------
 
-    def _key(self) -> tuple[ec.EllipticCurvePrivateKey, str]:
-        key = ec.generate_private_key(ec.SECP256R1())
-        spki = key.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
-        return key, b64url_encode(spki)
-
     def _skew(self) -> timedelta:
         return timedelta(milliseconds=round(self.rng.gauss(0, 1500)))
 
@@ -281,14 +243,14 @@ class _Maker:
                 # Marketing owns no customers: it calls on the leads.
                 mine = self.customers.get(user_id) or (self.leads if team == "marketing" else [])
                 platform: Platform = "android" if self.rng.random() < 0.7 else "ios"
-                key, public = self._key()
+                key, public = new_key()
                 device, _ = await devices.enrol(
                     session,
                     p,
                     DeviceCreate(
                         public_key=public,
                         platform=platform,
-                        label=self.rng.choice(PHONES[platform]),
+                        label=self.rng.choice(data.PHONES[platform]),
                     ),
                 )
                 # Enrolled before the history starts, on a morning at the office.
@@ -314,7 +276,7 @@ class _Maker:
             tampered = (chosen[0].principal.user_id or "", self.rng.choice(workdays))
         new_phones: dict[tuple[str, date], _Phone] = {}
         for person in chosen[1 : 1 + self.rng.choice((1, 2))]:  # a new phone, not enrolled yet
-            key, _ = self._key()
+            key, _ = new_key()
             device_id = "dev_01" + "".join(self.rng.choice(_ID_ALPHABET) for _ in range(24))
             day = self.rng.choice(workdays)
             new_phones[(person.principal.user_id or "", day)] = _Phone(device_id, key, self._skew())
@@ -327,7 +289,7 @@ class _Maker:
 
     def _travel(self, a: _Spot, b: _Spot) -> timedelta:
         """Door to door in Shanghai traffic: ~20 km/h plus getting in and out."""
-        km = math.hypot(*_metres(a.lat, a.lon, b.lat, b.lon)) / 1000
+        km = math.hypot(*metres(a.lat, a.lon, b.lat, b.lon)) / 1000
         return timedelta(minutes=min(8 + km * 3 * self.rng.uniform(0.8, 1.3), 100))
 
     def _pick(self, pool: list[_Spot], n: int) -> list[_Spot]:
@@ -351,13 +313,13 @@ class _Maker:
         route: list[_Spot] = []
         here = person.office
         while todo:
-            nxt = min(todo, key=lambda s: math.hypot(*_metres(here.lat, here.lon, s.lat, s.lon)))
+            nxt = min(todo, key=lambda s: math.hypot(*metres(here.lat, here.lon, s.lat, s.lon)))
             todo.remove(nxt)
             route.append(nxt)
             here = nxt
         t = start + timedelta(minutes=rng.uniform(20, 60))  # the morning meeting
         here, lunch = person.office, False
-        notes = NOTES[_NOTES_OF.get(person.team, person.team)]
+        notes = data.NOTES[_NOTES_OF.get(person.team, person.team)]
         for spot in route:
             if not lunch and t.hour * 60 + t.minute >= 11 * 60 + 40:
                 t += timedelta(minutes=rng.uniform(40, 70))
@@ -385,8 +347,9 @@ class _Maker:
             events.append(_Event("clock_out", end, person.office))
         return events
 
-    def day(self, person: _Person, day: date, phone: _Phone, *, tamper: bool) -> _Batch:
-        """The day's punches, signed, in the request that carries them."""
+    def day(self, person: _Person, day: date, phone: _Phone, *, tamper: bool) -> list[_Batch]:
+        """The day's punches, signed, in the requests that carry them: an online punch is sent
+        as it is made, offline ones together once back in coverage."""
         events = self._events(person, day, tamper)
         user_id = person.principal.user_id or ""
         # The app fetches a time anchor when it opens; the phone's monotonic clock runs on.
@@ -395,7 +358,7 @@ class _Maker:
         anchor_elapsed = self.rng.randrange(10 * 60_000, 5 * 86_400_000)  # uptime in ms
         proof = {
             "anchor_token": timeproof.make(self.secret, self.org_id, user_id, anchor),
-            "anchor_server_time": _stamp(anchor),
+            "anchor_server_time": stamp(anchor),
             "anchor_elapsed_ms": anchor_elapsed,
         }
         raws: list[dict[str, Any]] = []
@@ -403,19 +366,29 @@ class _Maker:
             elapsed = round((ev.at - anchor).total_seconds() * 1000)
             body = self._punch(ev, phone)
             body["time_proof"] = proof | {"elapsed_ms": anchor_elapsed + elapsed}
-            signed = _sign(phone.key, body)
+            signed = sign(phone.key, body)
             if ev.tampered:  # moved onto the office after signing: the signature no longer holds
                 office = person.office
-                lat, lon = _jitter(self.rng, office.lat, office.lon, 8.0)
+                lat, lon = jitter(self.rng, office.lat, office.lon, 8.0)
                 signed["location"] = signed["location"] | {
                     "lat": round(lat, 6),
                     "lon": round(lon, 6),
                 }
             raws.append(signed)
-        last = events[-1]
-        # A few seconds after the last punch; once back in coverage if that one was offline.
-        delay = self.rng.uniform(10, 40) * 60 if last.offline else self.rng.uniform(0.8, 6.0)
-        return _Batch((last.at + timedelta(seconds=delay)).astimezone(UTC), person, raws)
+        batches: list[_Batch] = []
+        held: list[dict[str, Any]] = []
+        for i, (ev, raw) in enumerate(zip(events, raws, strict=True)):
+            held.append(raw)
+            if ev.offline and i + 1 < len(events):
+                continue  # sent with the next punch, made once back in coverage
+            # A few seconds after an online punch; once back in coverage after an offline one.
+            delay = self.rng.uniform(10, 40) * 60 if ev.offline else self.rng.uniform(0.8, 6.0)
+            at = (ev.at + timedelta(seconds=delay)).astimezone(UTC)
+            if batches and at <= batches[-1].received_at:  # a late offline sync: keep the order
+                at = batches[-1].received_at + timedelta(milliseconds=1)
+            batches.append(_Batch(at, person, held))
+            held = []
+        return batches
 
     def _punch(self, ev: _Event, phone: _Phone) -> dict[str, Any]:
         rng = self.rng
@@ -423,21 +396,21 @@ class _Maker:
         body: dict[str, Any] = {
             "client_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
             "kind": ev.kind,
-            "captured_at": _stamp(ev.at + phone.skew, TZ),
+            "captured_at": stamp(ev.at + phone.skew, TZ),
         }
         poor = rng.random() < POOR_FIX and not ev.tampered
         if ev.tampered:  # really at home, a few kilometres away, and late
             bearing = rng.uniform(0, 2 * math.pi)
             far = rng.uniform(2500, 5000)
-            lat, lon = _offset(spot.lat, spot.lon, far * math.sin(bearing), far * math.cos(bearing))
+            lat, lon = offset(spot.lat, spot.lon, far * math.sin(bearing), far * math.cos(bearing))
             accuracy, source = rng.uniform(8, 25), "gps"
         elif poor:
             accuracy = rng.uniform(300, 800)
             bearing, far = rng.uniform(0, 2 * math.pi), rng.uniform(0.3, 1.0) * accuracy
-            lat, lon = _offset(spot.lat, spot.lon, far * math.sin(bearing), far * math.cos(bearing))
+            lat, lon = offset(spot.lat, spot.lon, far * math.sin(bearing), far * math.cos(bearing))
             source = "network"
         else:
-            lat, lon = _jitter(rng, spot.lat, spot.lon, min(spot.radius_m * 0.3, 15.0))
+            lat, lon = jitter(rng, spot.lat, spot.lon, min(spot.radius_m * 0.3, 15.0))
             accuracy, source = rng.uniform(5, 30), "gps"
         body["location"] = {
             "lat": round(lat, 6),
@@ -448,7 +421,7 @@ class _Maker:
         }
         if not poor and rng.random() < NETWORK_FIX:
             net = rng.uniform(30, 80)
-            nlat, nlon = _jitter(rng, lat, lon, net / 2)
+            nlat, nlon = jitter(rng, lat, lon, net / 2)
             body["fixes"] = [
                 {"lat": round(nlat, 6), "lon": round(nlon, 6), "accuracy_m": round(net, 1)}
             ]
@@ -473,33 +446,6 @@ class _Maker:
 
 
 # --- helpers -------------------------------------------------------------------------------------
-
-
-def _stamp(t: datetime, tz: ZoneInfo | None = None) -> str:
-    """ISO 8601 with milliseconds, in `tz` (an offset) or UTC (Z), as the app writes times."""
-    text = t.astimezone(tz or UTC).isoformat(timespec="milliseconds")
-    return text.replace("+00:00", "Z")
-
-
-def _sign(key: ec.EllipticCurvePrivateKey, body: dict[str, Any]) -> dict[str, Any]:
-    """IEEE P1363 r‖s over RFC 8785 JSON of the punch, as WebCrypto signs."""
-    der = key.sign(rfc8785.dumps(body), ec.ECDSA(hashes.SHA256()))
-    r, s = decode_dss_signature(der)
-    return body | {"signature": b64url_encode(r.to_bytes(32, "big") + s.to_bytes(32, "big"))}
-
-
-def _metres(lat1: float, lon1: float, lat2: float, lon2: float) -> tuple[float, float]:
-    """(east, north) metres from the first point to the second; flat earth over a city."""
-    return (lon2 - lon1) * 111_320.0 * math.cos(math.radians(lat1)), (lat2 - lat1) * _M_PER_DEG_LAT
-
-
-def _offset(lat: float, lon: float, east: float, north: float) -> tuple[float, float]:
-    lat2 = lat + north / _M_PER_DEG_LAT
-    return lat2, lon + east / (111_320.0 * math.cos(math.radians(lat)))
-
-
-def _jitter(rng: random.Random, lat: float, lon: float, sigma_m: float) -> tuple[float, float]:
-    return _offset(lat, lon, rng.gauss(0, sigma_m), rng.gauss(0, sigma_m))
 
 
 def _bssid(rng: random.Random) -> str:

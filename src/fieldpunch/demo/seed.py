@@ -12,7 +12,6 @@ import asyncio
 import math
 import random
 from dataclasses import dataclass, field
-from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -25,7 +24,7 @@ from fieldpunch.customers import service as customers
 from fieldpunch.customers.models import Customer
 from fieldpunch.customers.schemas import Contact, CustomerCreate
 from fieldpunch.db.engine import Database
-from fieldpunch.demo import data
+from fieldpunch.demo import data, geometry
 from fieldpunch.demo.history import seed_history
 from fieldpunch.geo.crs import CRS
 from fieldpunch.geo.schemas import GeoPolygon, PointIn
@@ -50,7 +49,6 @@ MANAGER_PASSWORD = "demo-manager-2026"  # noqa: S105
 STAFF_PASSWORD = "demo-staff-2026"  # noqa: S105
 STAFF_LOGINS = 2  # field staff accounts listed among the logins
 
-_M_PER_DEG_LAT = 110_574.0
 _SURNAME_WEIGHTS = [w for _, _, w in data.SURNAMES]
 
 
@@ -60,6 +58,7 @@ class DemoLogin:
     email: str
     password: str
     name: str
+    phone: str | None = None  # signs in too, in place of the email
 
 
 @dataclass(frozen=True)
@@ -107,8 +106,8 @@ async def _info(session: AsyncSession) -> DemoInfo | None:
         )
     ).scalars()
     logins = [DemoLogin(Role.admin.value, admin.email, ADMIN_PASSWORD, admin.name)]
-    logins += [DemoLogin(u.role, u.email, MANAGER_PASSWORD, u.name) for u in managers]
-    logins += [DemoLogin(u.role, u.email, STAFF_PASSWORD, u.name) for u in staff]
+    logins += [DemoLogin(u.role, u.email, MANAGER_PASSWORD, u.name, u.phone) for u in managers]
+    logins += [DemoLogin(u.role, u.email, STAFF_PASSWORD, u.name, u.phone) for u in staff]
     n = select(func.count())
     return DemoInfo(
         org_id=org.id,
@@ -358,49 +357,6 @@ async def _seed_places(session: AsyncSession, p: Principal) -> list[Place]:
 # --- customers ---------------------------------------------------------------------------------
 
 
-def _metres(a: data.LatLon, b: data.LatLon) -> tuple[float, float]:
-    """b - a as (east, north) metres; flat-earth is fine over a few kilometres."""
-    m_per_deg_lon = 111_320.0 * math.cos(math.radians(a[0]))
-    return (b[1] - a[1]) * m_per_deg_lon, (b[0] - a[0]) * _M_PER_DEG_LAT
-
-
-def _length(street: data.Street) -> float:
-    return sum(math.hypot(*_metres(a, b)) for a, b in pairwise(street.path))
-
-
-def _frontage(street: data.Street, rng: random.Random) -> tuple[float, float, int]:
-    """A random building on `street`: (lat, lon, house number).
-
-    Odd numbers on one side, even on the other, set back 10-25 m from the centre line,
-    with a few metres of jitter.
-    """
-    legs = [(a, b, math.hypot(*_metres(a, b))) for a, b in pairwise(street.path)]
-    total = sum(leg[2] for leg in legs)
-    along = rng.uniform(0, total)
-    a, b, leg_m = legs[-1]
-    walked = total - leg_m
-    start = 0.0
-    for leg in legs:  # the leg that holds `along`
-        if start + leg[2] >= along:
-            (a, b, leg_m), walked = leg, start
-            break
-        start += leg[2]
-    t = (along - walked) / leg_m if leg_m else 0.0
-    east, north = _metres(a, b)
-    ue, un = (east / leg_m, north / leg_m) if leg_m else (1.0, 0.0)
-    side = rng.choice((1, -1))
-    setback = side * rng.uniform(10, 25)
-    d_east = setback * -un + rng.gauss(0, 3)
-    d_north = setback * ue + rng.gauss(0, 3)
-    lat = a[0] + t * (b[0] - a[0]) + d_north / _M_PER_DEG_LAT
-    lon = a[1] + t * (b[1] - a[1]) + d_east / (111_320.0 * math.cos(math.radians(lat)))
-    first, last = street.numbers
-    number = max(1, round(first + (last - first) * along / total))
-    if (number % 2 == 1) != (side == 1):
-        number += 1 if number < max(first, last) else -1
-    return lat, lon, number
-
-
 def _company(rng: random.Random, trade: data.Trade, street: data.Street, taken: set[str]) -> str:
     """上海 + 字号 + trade; a 分公司 of an existing name when the combinations run out."""
     for _ in range(20):
@@ -427,7 +383,7 @@ async def _seed_customers(
 ) -> list[Customer]:
     streets = data.STREETS
     # Long roads get more customers (not proportionally); 浦东 gets its share of the streets.
-    street_weights = [math.sqrt(_length(s)) for s in streets]
+    street_weights = [math.sqrt(geometry.street_length(s)) for s in streets]
     pudong = sum(
         w for s, w in zip(streets, street_weights, strict=True) if s.district == data.PUDONG
     )
@@ -447,7 +403,7 @@ async def _seed_customers(
         trade = rng.choices(data.TRADES, weights=trade_weights)[0]
         status = rng.choices(statuses, weights=status_weights)[0]
         name = _company(rng, trade, street, taken)
-        lat, lon, number = _frontage(street, rng)
+        lat, lon, number = geometry.frontage(street, rng)
 
         tags = list(trade.tags)
         if status == "active" and rng.random() < 0.2:

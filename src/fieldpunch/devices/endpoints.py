@@ -9,6 +9,7 @@ from fieldpunch.auth.scopes import Scope
 from fieldpunch.db.session import Session, TxRoute
 from fieldpunch.devices import service
 from fieldpunch.devices.schemas import DeviceCreate, DeviceOut
+from fieldpunch.kit.openapi import answer
 from fieldpunch.kit.pagination import Page, PageParams
 
 router = APIRouter(prefix="/devices", tags=["devices"], route_class=TxRoute)
@@ -24,13 +25,17 @@ async def list_devices(
     user_id: Annotated[str | None, Query(max_length=40)] = None,
     active: bool | None = None,
 ) -> dict[str, object]:
+    """The enrolled devices the caller may see (staff: their own)."""
     return await service.list_(session, p, page, user_id=user_id, active=active)
 
 
 @router.post(
     "",
     status_code=201,
-    responses={200: {"model": DeviceOut, "description": "Key already enrolled"}},
+    responses={
+        200: {"model": DeviceOut, "description": "Key already enrolled"},
+        409: answer("The key is enrolled to someone else"),
+    },
 )
 async def enrol_device(
     session: Session, p: Writer, body: DeviceCreate, response: Response
@@ -44,6 +49,7 @@ async def enrol_device(
 
 @router.get("/{device_id}")
 async def get_device(session: Session, p: Reader, device_id: str) -> DeviceOut:
+    """One enrolled device."""
     return service.to_out(await service.get_visible(session, p, device_id))
 
 

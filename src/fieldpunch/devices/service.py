@@ -8,12 +8,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldpunch.auditlog.service import record
 from fieldpunch.auth.principal import Principal, visible_rows
-from fieldpunch.db.scoped import scoped
+from fieldpunch.db.scoped import get_among, scoped
 from fieldpunch.devices.keys import load_p256
 from fieldpunch.devices.models import Device
 from fieldpunch.devices.schemas import DeviceCreate, DeviceOut
 from fieldpunch.kit.clock import utcnow
-from fieldpunch.kit.errors import Conflict, Forbidden, NotFound
+from fieldpunch.kit.errors import Conflict, Forbidden
 from fieldpunch.kit.ids import new_id
 from fieldpunch.kit.pagination import PageParams, page_of, paginate
 
@@ -68,12 +68,7 @@ async def enrol(session: AsyncSession, p: Principal, body: DeviceCreate) -> tupl
 
 
 async def get_visible(session: AsyncSession, p: Principal, device_id: str) -> Device:
-    row = (
-        await session.execute(visible_rows(Device, p).where(Device.id == device_id))
-    ).scalar_one_or_none()
-    if row is None:
-        raise NotFound(f"device {device_id} not found")
-    return row
+    return await get_among(session, visible_rows(Device, p), Device, device_id)
 
 
 async def list_(

@@ -14,6 +14,7 @@ from fieldpunch.db.session import Session, TxRoute, after_commit
 from fieldpunch.jobs.models import Job
 from fieldpunch.kit.clock import utcnow
 from fieldpunch.kit.errors import Conflict, NotFound
+from fieldpunch.kit.openapi import answer
 from fieldpunch.kit.pagination import Page, PageParams, page_of, paginate
 from fieldpunch.kit.schemas import Out
 
@@ -54,7 +55,11 @@ async def list_jobs(
     return page_of(rows, page, JobOut.model_validate)
 
 
-@router.post("/{job_id}/retry", response_model=JobOut)
+@router.post(
+    "/{job_id}/retry",
+    response_model=JobOut,
+    responses={409: answer("Only a dead job is retried by hand")},
+)
 async def retry_job(request: Request, session: Session, p: Admin, job_id: str) -> Any:
     """Give a dead job a fresh set of attempts, now."""
     job = (

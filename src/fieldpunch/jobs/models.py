@@ -67,3 +67,15 @@ class Schedule(Base):
     interval_s: Mapped[int] = mapped_column(Integer)
     next_run_at: Mapped[datetime] = mapped_column()
     last_run_at: Mapped[datetime | None] = mapped_column()
+
+
+class OutboxCursor(Base):
+    """How far one follower (jobs/follow.py) has read the outbox: every id up to `last_id` was
+    handed to it, except the `holes` ([id, give-up time] pairs) that may still commit."""
+
+    __tablename__ = "outbox_cursors"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    holes: Mapped[list[Any]] = mapped_column(JSONType, default=list, server_default="[]")
+    updated_at: Mapped[datetime] = mapped_column()

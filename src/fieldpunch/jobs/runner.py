@@ -1,6 +1,7 @@
 """The job runner: claims due jobs, runs their handlers, retries, and ticks the schedules.
 
-The same code runs in `fieldpunch worker` and, in embedded mode, inside `serve`.
+Over 450 lines on purpose: the claim, the lease and the fenced finish below are one protocol,
+read together. The same code runs in `fieldpunch worker` and, in embedded mode, inside `serve`.
 
 - Claims: PostgreSQL `SELECT … FOR UPDATE SKIP LOCKED`, so several workers take disjoint jobs;
   SQLite claims under `BEGIN IMMEDIATE` (one writer at a time), which is as exclusive.

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from datetime import datetime
 
 from fieldpunch.alerts.service import JOB_KINDS as ALERT_KINDS
+from fieldpunch.attendance.freshness import KINDS as ATTENDANCE_KINDS
+from fieldpunch.attendance.freshness import TASKS as ATTENDANCE_TASKS
 from fieldpunch.config import Settings
 from fieldpunch.db.engine import Database
 from fieldpunch.jobs import periodic
@@ -14,6 +16,12 @@ from fieldpunch.kit.clock import utcnow
 from fieldpunch.notify.channels import JOB_KINDS as CHANNEL_KINDS
 from fieldpunch.notify.decisions import JOB_KINDS as DECISION_KINDS
 from fieldpunch.notify.reminders import SCAN_TASK, NoSchedules, ReminderSource, scan_kind
+from fieldpunch.tasks.overdue import KINDS as TASK_KINDS
+from fieldpunch.tasks.overdue import TASKS as TASK_TASKS
+from fieldpunch.visits.follow import KINDS as VISIT_KINDS
+from fieldpunch.visits.follow import TASKS as VISIT_TASKS
+from fieldpunch.visits.stale import KINDS as STALE_VISIT_KINDS
+from fieldpunch.visits.stale import TASKS as STALE_VISIT_TASKS
 
 
 def job_kinds(reminders: ReminderSource | None = None) -> list[JobKind]:
@@ -23,12 +31,23 @@ def job_kinds(reminders: ReminderSource | None = None) -> list[JobKind]:
         *CHANNEL_KINDS,
         *ALERT_KINDS,
         *DECISION_KINDS,
+        *ATTENDANCE_KINDS,
+        *VISIT_KINDS,
+        *STALE_VISIT_KINDS,
+        *TASK_KINDS,
         scan_kind(reminders or NoSchedules()),
     ]
 
 
 def periodic_tasks(settings: Settings) -> list[PeriodicTask]:
-    return [*periodic.tasks(settings.checkpoint_interval_s), SCAN_TASK]
+    return [
+        *periodic.tasks(settings.checkpoint_interval_s),
+        SCAN_TASK,
+        *VISIT_TASKS,
+        *STALE_VISIT_TASKS,
+        *TASK_TASKS,
+        *ATTENDANCE_TASKS,
+    ]
 
 
 def build_runner(

@@ -1,10 +1,10 @@
 """Python's cyclic garbage collector, set for a long-running server process.
 
-Measured under `fieldpunch bench ingest` (one server, PostgreSQL, ~300 punches/s), the defaults
-spent ~10% of the server's CPU in the collector: ~1,100 young collections (threshold 700, run
-mid-request while a request's temporaries are still alive, then traversed again as survivors)
-and full collections of ~250,000 objects at ~135 ms each, a pause for every request in flight.
-After `settle()`: 13 young, 1 middle, 1 full collection in the same run (0.13 s instead of 2.1 s).
+With the defaults, a busy server spends a noticeable share of its CPU collecting: young
+collections run mid-request (threshold 700), while a request's temporaries are still alive, and
+traverse them again as survivors; full collections of the whole heap pause every request in
+flight. `settle()` freezes what start-up built and collects the young generation far less often.
+Measured: docs/performance.md ("The garbage collector", fourth round).
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
@@ -37,12 +38,22 @@ def encode_cursor(last_id: str) -> str:
     return base64.urlsafe_b64encode(last_id.encode()).decode().rstrip("=")
 
 
+# What encode_cursor is given: an id from kit/ids.py (a lowercase prefix, then 26 Crockford
+# base32 characters of a 128-bit value, so the first is 0-7).
+_ISSUED = re.compile(r"[a-z]{1,16}_[0-7][0-9A-HJKMNP-TV-Z]{25}")
+
+
 def decode_cursor(cursor: str) -> str:
+    """The id a cursor from `encode_cursor` names; anything else is 422 naming `cursor`.
+
+    Only what this API issues passes: the canonical unpadded base64url of an id's exact shape.
+    (Base64 decoding alone let any text through, and ignored stray characters and padding.)
+    """
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise Invalid(["query", "cursor"], "not a cursor this API issued") from None
-    if not raw.isascii() or "_" not in raw:
+        raw = ""
+    if not _ISSUED.fullmatch(raw) or encode_cursor(raw) != cursor:
         raise Invalid(["query", "cursor"], "not a cursor this API issued")
     return raw
 

@@ -5,7 +5,8 @@ Close codes (the reason says more, in at most 123 bytes):
 | code | when |
 | --- | --- |
 | 4400 | malformed first message or `last_event_id` |
-| 4401 | missing, invalid or expired credential (also when it expires while connected) |
+| 4401 | missing, invalid, expired or revoked credential (also while connected) |
+| 4409 | the caller's rights changed while connected (role, teams): connect again, resume |
 | 4403 | an API key without `punches:read` |
 | 1013 | the socket fell a queue behind, or the live stream is unavailable: retry, resume |
 | 1012 | the server restarts or lost the cross-process stream: resume with `last_event_id` |
@@ -22,6 +23,7 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, WebSocket
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
 from fieldpunch.auth.scopes import Scope
@@ -43,7 +45,9 @@ _MAX_REASON = 123  # bytes, RFC 6455
 
 
 _PING = Signal(0, "keepalive")  # a queue item, not an ending
+_RECHECK = Signal(0, "recheck")  # a queue item: read the caller again
 _EXPIRED = Signal(4401, "credential expired; connect again with a fresh token")
+_CHANGED = Signal(4409, "your access changed; connect again and resume with last_event_id")
 
 
 class Close(Exception):
@@ -136,9 +140,7 @@ class _Feed:
     async def run(self) -> None:
         token, last_event_id = await self._credentials()
         try:
-            principal, expires_at = await authenticate(
-                self.ws, self.db, self.settings.signing_key, token
-            )
+            principal, expires_at = await authenticate(self.ws, self.db, token)
             principal.require(Scope.punches_read)
         except Unauthorized as exc:
             raise Close(4401, exc.detail) from None
@@ -166,6 +168,7 @@ class _Feed:
             for text in opening.replay:
                 await self.ws.send_text(text)
             opening.replay.clear()
+            self.token, self.principal = token, principal
             signal = await self._until_done(queue, opening, expires_at)
         finally:
             self.hub.unsubscribe(queue)
@@ -187,6 +190,18 @@ class _Feed:
         if pump in done:
             return pump.result()  # a Signal, or raises what the pump raised
         return None
+
+    async def _recheck(self) -> Signal | None:
+        """The caller read again: None while it is unchanged, else why the feed ends."""
+        try:
+            principal, _ = await authenticate(self.ws, self.db, self.token)
+            principal.require(Scope.punches_read)
+        except (Unauthorized, Forbidden) as exc:
+            return Signal(4401 if isinstance(exc, Unauthorized) else 4403, exc.detail)
+        except SQLAlchemyError:  # a busy or lost database: the feed goes on, asked again later
+            log.warning("live feed could not read its caller again", exc_info=True)
+            return None
+        return None if principal == self.principal else _CHANGED
 
     async def _listen(self) -> None:
         """Read (and ignore) what the client sends, to notice when it leaves."""
@@ -212,7 +227,14 @@ class _Feed:
                 queue.get_nowait()
             queue.put_nowait(_EXPIRED)
 
+        def recheck() -> None:
+            if not queue.full():  # a full queue ends the feed anyway
+                queue.put_nowait(_RECHECK)
+            timers["recheck"] = loop.call_later(recheck_s, recheck)
+
+        recheck_s = self.settings.live_recheck_s
         timers["ping"] = loop.call_later(ping_s, ping)
+        timers["recheck"] = loop.call_later(recheck_s, recheck)
         if expires_at is not None:
             left = max(0.0, (expires_at - utcnow()).total_seconds())
             timers["expiry"] = loop.call_later(left, expire)
@@ -224,6 +246,9 @@ class _Feed:
                 item = queue.get_nowait() if not queue.empty() else await queue.get()
                 if item is _PING:
                     await send(orjson.dumps({"type": "ping", "at": utcnow().isoformat()}).decode())
+                elif item is _RECHECK:
+                    if (ended := await self._recheck()) is not None:
+                        return ended
                 elif isinstance(item, Signal):
                     return item
                 elif skip and item.seq in skip:

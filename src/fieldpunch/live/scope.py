@@ -15,19 +15,17 @@ from typing import cast
 import jwt
 from starlette.requests import HTTPConnection, Request
 
-from fieldpunch.auth import apikeys, tokens
 from fieldpunch.auth.models import ApiKey
-from fieldpunch.auth.principal import Principal, _from_api_key, principal_for_user
+from fieldpunch.auth.principal import Principal, principal_of
 from fieldpunch.auth.scopes import Scope
 from fieldpunch.db.engine import Database
-from fieldpunch.kit.errors import Unauthorized
 from fieldpunch.live.hub import LiveEvent
-from fieldpunch.users.models import User
 
 # Watching needs punches:read; these families need their own read scope as well.
 _TOPIC_SCOPES = {
     "anomaly.": Scope.anomalies_read,
     "correction.": Scope.corrections_read,
+    "task.": Scope.tasks_read,
 }
 # An in-app notification or a reminder is its recipient's (the subject) alone, whoever else
 # sees that person's punches.
@@ -74,29 +72,26 @@ class Audience:
 
 
 async def authenticate(
-    conn: HTTPConnection, db: Database, secret: str, token: str
+    conn: HTTPConnection, db: Database, token: str
 ) -> tuple[Principal, datetime | None]:
     """The caller behind an access token or API key, and when that credential expires.
 
-    Raises Unauthorized exactly where the REST API would answer 401.
+    Read as every request reads it (`principal_of`), so a socket asked again later learns of a
+    revocation or a change of rights as an HTTP request would. Raises Unauthorized exactly where
+    the REST API would answer 401.
     """
-    if token.startswith(apikeys.PREFIX):
-        async with db.transaction(write=False) as session:
-            # It only needs the connection's app and state, which a WebSocket has as well.
-            principal = await _from_api_key(cast(Request, conn), session, token)
+    # principal_of only needs the connection's app and state, which a WebSocket has as well.
+    expires: datetime | None = None
+    async with db.transaction(write=False) as session:
+        principal = await principal_of(cast(Request, conn), session, token)
+        if principal.api_key_id is not None:
             key = await session.get(ApiKey, principal.api_key_id)
             expires = key.expires_at if key is not None else None
-        for hook in getattr(conn.state, "after_commit", ()):
-            hook()  # the key's last-use stamp, as TxRoute runs it for a request
+    for hook in getattr(conn.state, "after_commit", ()):
+        hook()  # the key's last-use stamp, as TxRoute runs it for a request
+    conn.state.after_commit = []
+    if principal.api_key_id is not None:
         return principal, expires
-    claims = tokens.read(secret, token, "access")
-    if claims is None:
-        raise Unauthorized("invalid or expired access token")
-    async with db.transaction(write=False) as session:
-        user = await session.get(User, claims.user_id)
-        if user is None or not user.active or user.token_version != claims.version:
-            raise Unauthorized("invalid or expired access token")
-        principal = await principal_for_user(session, user)
-    # Verified by tokens.read above; read again only for its expiry.
+    # Verified by principal_of; read again only for its expiry.
     exp = jwt.decode(token, options={"verify_signature": False})["exp"]
     return principal, datetime.fromtimestamp(int(exp), UTC)

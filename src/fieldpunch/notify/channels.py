@@ -18,7 +18,7 @@ import httpx
 from sqlalchemy import delete, select, update
 
 from fieldpunch.jobs.runner import Fail, JobContext, JobKind, Retry
-from fieldpunch.notify import email, robots, webpush
+from fieldpunch.notify import email, outbound, robots, webpush
 from fieldpunch.notify.kinds import KINDS
 from fieldpunch.notify.models import Notification, PushSubscription, RobotTarget
 from fieldpunch.users.models import User
@@ -94,11 +94,13 @@ async def send_push(ctx: JobContext) -> None:
         sub = await session.get(PushSubscription, payload["subscription_id"])
     if n is None or sub is None:
         return  # unsubscribed or deleted since
+    if (sub.org_id, sub.user_id) != (n.org_id, n.user_id):
+        return  # the browser changed hands since: its new owner is not this message's reader
     key = ctx.settings.vapid_key
     if not key:
         raise Fail("web push is not configured (FIELDPUNCH_VAPID_PRIVATE_KEY)")
-    if not robots.host_allowed(sub.endpoint, PUSH_HOSTS, ctx.settings.allowed_hosts):
-        raise Fail("push endpoint host is not allowed")
+    if why := outbound.refusal(sub.endpoint, PUSH_HOSTS, ctx.settings.allowed_hosts):
+        raise Fail(f"push endpoint not allowed: {why}")
     subject = ctx.settings.vapid_subject or (
         ctx.settings.base_url
         if ctx.settings.base_url.startswith("https://")
@@ -155,10 +157,11 @@ async def send_robot(ctx: JobContext) -> None:
     if target.provider not in robots.PROVIDERS:
         raise Fail(f"unknown robot provider {target.provider!r}")
     provider = cast(robots.Provider, target.provider)
-    if not robots.host_allowed(
+    if why := outbound.refusal(
         target.url, robots.VENDOR_HOSTS[provider], ctx.settings.allowed_hosts
     ):
-        raise Fail("robot webhook host is not allowed")
+        await _robot_status(ctx, target.id, f"webhook not allowed: {why}")
+        raise Fail(f"robot webhook not allowed: {why}")
     req = robots.build(
         provider,
         target.url,

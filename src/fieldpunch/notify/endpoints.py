@@ -8,6 +8,7 @@ from fieldpunch.auth.principal import Principal, need
 from fieldpunch.auth.scopes import Scope
 from fieldpunch.config import Settings
 from fieldpunch.db.session import Session, TxRoute, after_commit
+from fieldpunch.kit.openapi import answer
 from fieldpunch.kit.pagination import PageParams
 from fieldpunch.notify import service
 from fieldpunch.notify.schemas import (
@@ -57,6 +58,7 @@ async def list_notifications(
 
 @router.post("/notifications/read-all")
 async def read_all_notifications(request: Request, session: Session, p: Writer) -> ReadAll:
+    """Mark every notification of the caller as read."""
     marked = await service.mark_all_read(session, p)
     _published(request)
     return ReadAll(marked=marked)
@@ -84,6 +86,7 @@ async def send_test_notification(request: Request, session: Session, p: Writer) 
 async def get_notification_preferences(
     request: Request, session: Session, p: Reader
 ) -> PreferencesOut:
+    """The caller's notification preferences: channels per kind, quiet hours."""
     return await service.preferences(session, _settings(request), p)
 
 
@@ -91,10 +94,14 @@ async def get_notification_preferences(
 async def put_notification_preferences(
     request: Request, session: Session, p: Writer, body: Preferences
 ) -> PreferencesOut:
+    """Replace the caller's notification preferences."""
     return await service.set_preferences(session, _settings(request), p, body)
 
 
-@router.get("/push/vapid-public-key")
+@router.get(
+    "/push/vapid-public-key",
+    responses={404: answer("Web Push is not set up on this server (no VAPID key)")},
+)
 async def get_vapid_public_key(request: Request, p: Reader) -> VapidKey:
     """The `applicationServerKey` for `pushManager.subscribe()`; 404 when push is not set up."""
     return VapidKey(public_key=service.vapid_public_key(_settings(request)))
@@ -102,14 +109,23 @@ async def get_vapid_public_key(request: Request, p: Reader) -> VapidKey:
 
 @router.get("/me/push-subscriptions")
 async def list_push_subscriptions(session: Session, p: Reader) -> list[PushSubscriptionOut]:
+    """The caller's Web Push subscriptions (one per browser)."""
     return [PushSubscriptionOut.model_validate(s) for s in await service.subscriptions(session, p)]
 
 
-@router.post("/me/push-subscriptions", status_code=201)
+@router.post(
+    "/me/push-subscriptions",
+    status_code=201,
+    responses={409: answer("The endpoint is someone else's and the keys differ")},
+)
 async def create_push_subscription(
     request: Request, response: Response, session: Session, p: Writer, body: PushSubscriptionIn
 ) -> PushSubscriptionOut:
-    """Register this browser for web push (201; the same endpoint again: 200, updated)."""
+    """Register this browser for web push (201; the same endpoint again: 200, updated).
+
+    An endpoint registered by another person moves to the caller only with the same keys
+    (`p256dh` and the `auth` secret: the same browser changing hands); else 409.
+    """
     row, created = await service.subscribe(
         session, _settings(request), p, body, request.headers.get("user-agent", "")
     )
@@ -120,6 +136,7 @@ async def create_push_subscription(
 
 @router.delete("/me/push-subscriptions/{subscription_id}", status_code=204)
 async def delete_push_subscription(session: Session, p: Writer, subscription_id: str) -> None:
+    """Remove one of the caller's Web Push subscriptions."""
     await service.unsubscribe(session, p, subscription_id)
 
 
@@ -131,11 +148,13 @@ async def list_robots(session: Session, p: Admin) -> list[RobotOut]:
 
 @robots_router.post("", status_code=201)
 async def create_robot(request: Request, session: Session, p: Admin, body: RobotCreate) -> RobotOut:
+    """Add a group-chat robot (WeCom, DingTalk, Feishu, Slack webhook) that receives alerts."""
     return await service.create_robot(session, _settings(request), p, body)
 
 
 @robots_router.get("/{robot_id}")
 async def get_robot(session: Session, p: Admin, robot_id: str) -> RobotOut:
+    """One alert robot (without its secret)."""
     return service.robot_out(await service.get_robot(session, p, robot_id))
 
 
@@ -143,11 +162,13 @@ async def get_robot(session: Session, p: Admin, robot_id: str) -> RobotOut:
 async def update_robot(
     request: Request, session: Session, p: Admin, robot_id: str, body: RobotUpdate
 ) -> RobotOut:
+    """Change an alert robot's name, URL, secret or the alerts it receives."""
     return await service.update_robot(session, _settings(request), p, robot_id, body)
 
 
 @robots_router.delete("/{robot_id}", status_code=204)
 async def delete_robot(session: Session, p: Admin, robot_id: str) -> None:
+    """Delete an alert robot."""
     await service.delete_robot(session, p, robot_id)
 
 

@@ -25,6 +25,7 @@ KINDS: dict[str, Kind] = {
     "anomaly.escalated": Kind("An anomaly nobody reviewed in time", ("email", "push"), urgent=True),
     "reminder.shift": Kind("Reminders to clock in or out", ("push",)),
     "reminder.visit": Kind("Reminders of planned visits", ("push",)),
+    "reminder.task": Kind("Reminders of my overdue tasks", ("push",)),
     "correction.decided": Kind("Decisions on my correction requests", ("push",)),
     "anomaly.decided": Kind("Review decisions on my flagged punches", ("push",)),
 }

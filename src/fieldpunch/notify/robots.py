@@ -22,10 +22,13 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import quote_plus, urlsplit
 
+from fieldpunch.notify import outbound
+
 Provider = Literal["wecom", "dingtalk", "feishu", "slack"]
 PROVIDERS: tuple[Provider, ...] = ("wecom", "dingtalk", "feishu", "slack")
 
-# Where each vendor's webhooks live; anything else needs FIELDPUNCH_OUTBOUND_ALLOW_HOSTS.
+# Where each vendor's webhooks live (https on 443 only); anything else needs
+# FIELDPUNCH_OUTBOUND_ALLOW_HOSTS (notify/outbound.py).
 VENDOR_HOSTS: dict[Provider, tuple[str, ...]] = {
     "wecom": ("qyapi.weixin.qq.com",),
     "dingtalk": ("oapi.dingtalk.com",),
@@ -59,20 +62,8 @@ class RobotRejected(Exception):
 
 
 def host_allowed(url: str, provider_hosts: tuple[str, ...], extra: tuple[str, ...]) -> bool:
-    """Exact hosts, or `.suffix` entries for subdomains; nothing else is ever called."""
-    try:
-        host = (urlsplit(url).hostname or "").lower()
-    except ValueError:  # malformed (e.g. an unbalanced "]"): never called
-        return False
-    if not host:
-        return False
-    for allowed in (*provider_hosts, *extra):
-        if allowed.startswith("."):
-            if host.endswith(allowed):
-                return True
-        elif host == allowed:
-            return True
-    return False
+    """Whether `url` may be called: see `outbound.refusal` (https on 443 for vendors' hosts)."""
+    return outbound.refusal(url, provider_hosts, extra) is None
 
 
 def _clip(text: str, limit: int = MAX_TEXT) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,11 +17,11 @@ from fieldpunch.db.scoped import M, get_scoped, ref_scoped, scoped
 from fieldpunch.jobs.outbox import add_events, event_row
 from fieldpunch.jobs.queue import enqueue
 from fieldpunch.kit.clock import utcnow
-from fieldpunch.kit.errors import Forbidden, Invalid, NotFound
+from fieldpunch.kit.errors import Conflict, Forbidden, Invalid, NotFound
 from fieldpunch.kit.ids import new_id
 from fieldpunch.kit.pagination import PageParams, encode_cursor
 from fieldpunch.kit.schemas import apply
-from fieldpunch.notify import webpush
+from fieldpunch.notify import outbound, webpush
 from fieldpunch.notify.channels import PUSH_HOSTS
 from fieldpunch.notify.deliver import (
     Message,
@@ -34,7 +35,7 @@ from fieldpunch.notify.models import (
     PushSubscription,
     RobotTarget,
 )
-from fieldpunch.notify.robots import VENDOR_HOSTS, host_allowed
+from fieldpunch.notify.robots import VENDOR_HOSTS
 from fieldpunch.notify.schemas import (
     KindInfo,
     NotificationOut,
@@ -230,13 +231,14 @@ async def subscribe(
     """Store a browser's subscription for the caller; the same endpoint again updates it."""
     user_id = _person(p)
     # Kept even while this server has no VAPID key (pushes start once it has one).
-    if not host_allowed(body.endpoint, PUSH_HOSTS, settings.allowed_hosts):
-        host = urlsplit(body.endpoint).hostname
-        raise Invalid(["body", "endpoint"], f"not a known push service: {host}")
+    if why := outbound.refusal(body.endpoint, PUSH_HOSTS, settings.allowed_hosts):
+        raise Invalid(["body", "endpoint"], f"not a known push service: {why}")
     digest = hashlib.sha256(body.endpoint.encode()).hexdigest()
     row = (
         await session.execute(
-            select(PushSubscription).where(PushSubscription.endpoint_hash == digest)
+            select(PushSubscription)
+            .where(PushSubscription.endpoint_hash == digest)
+            .with_for_update()
         )
     ).scalar_one_or_none()
     created = row is None
@@ -245,7 +247,16 @@ async def subscribe(
             id=new_id("psub"), endpoint=body.endpoint, endpoint_hash=digest, created_at=utcnow()
         )
         session.add(row)
-    # A browser belongs to whoever subscribed from it last (a shared tablet changes hands).
+    elif (row.org_id, row.user_id) != (p.org_id, user_id) and not _same_keys(row, body):
+        # Someone else's browser, unless the caller proves it is the same one: its keys (the
+        # `auth` secret never leaves the browser and this server). An endpoint alone, seen in a
+        # log or on a shared screen, takes nothing over, in this org or any other.
+        raise Conflict(
+            "this push endpoint is registered by someone else; subscribe again from the browser",
+            [{"loc": ["body", "endpoint"], "msg": "registered by someone else"}],
+        )
+    # A browser belongs to whoever subscribed from it last (a shared tablet changes hands):
+    # the same browser, proven by its keys, or the caller's own subscription with new keys.
     row.org_id, row.user_id = p.org_id, user_id
     row.p256dh, row.auth = body.keys.p256dh, body.keys.auth
     row.user_agent = user_agent[:300]
@@ -263,6 +274,13 @@ async def subscribe(
         await session.delete(old)
     await session.flush()
     return row, created
+
+
+def _same_keys(row: PushSubscription, body: PushSubscriptionIn) -> bool:
+    """Whether the request carries the stored subscription's keys (compared in constant time)."""
+    return hmac.compare_digest(
+        row.p256dh.encode(), body.keys.p256dh.encode()
+    ) & hmac.compare_digest(row.auth.encode(), body.keys.auth.encode())
 
 
 async def subscriptions(session: AsyncSession, p: Principal) -> list[PushSubscription]:
@@ -307,9 +325,10 @@ def robot_out(r: RobotTarget) -> RobotOut:
 
 
 def _check_url(settings: Settings, provider: str, url: str) -> None:
-    if not host_allowed(url, VENDOR_HOSTS[provider], settings.allowed_hosts):  # type: ignore[index]
-        allowed = ", ".join((*VENDOR_HOSTS[provider], *settings.allowed_hosts))  # type: ignore[index]
-        raise Invalid(["body", "url"], f"a {provider} webhook must be on {allowed}")
+    hosts = VENDOR_HOSTS[provider]  # type: ignore[index]
+    if why := outbound.refusal(url, hosts, settings.allowed_hosts):
+        allowed = outbound.describe(hosts, settings.allowed_hosts)
+        raise Invalid(["body", "url"], f"{why}; a {provider} webhook must be on {allowed}")
 
 
 async def robots(session: AsyncSession, p: Principal) -> list[RobotOut]:

@@ -16,6 +16,7 @@ router = APIRouter(prefix="/org", tags=["organization"], route_class=TxRoute)
 
 @router.get("")
 async def get_org(session: Session, p: Annotated[Principal, need(Scope.org_read)]) -> OrgOut:
+    """The caller's organization: name, time zone and settings."""
     return OrgOut.of(await session.get(Org, p.org_id))
 
 
@@ -23,4 +24,5 @@ async def get_org(session: Session, p: Annotated[Principal, need(Scope.org_read)
 async def update_org(
     session: Session, p: Annotated[Principal, need(Scope.org_write)], body: OrgUpdate
 ) -> OrgOut:
+    """Change the organization's name, time zone or settings."""
     return await service.update(session, p, body)

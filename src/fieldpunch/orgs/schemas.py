@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
 from fieldpunch.kit.schemas import In, Name, Out
 
@@ -22,16 +22,26 @@ TimeZone = Annotated[
 ]
 
 
+# Settings kept in `orgs.settings` (JSON): off unless set.
+FLAGS = ("require_signed_punches", "field_punch_note_required", "field_punch_photo_required")
+
+
 class OrgOut(Out):
     id: str
     name: str
     timezone: str
     require_signed_punches: bool
+    field_punch_note_required: bool = Field(
+        description="A punch outside every fence (外勤) asks for a note before it is sent"
+    )
+    field_punch_photo_required: bool = Field(
+        description="A punch outside every fence (外勤) asks for a photo before it is sent"
+    )
     created_at: datetime
 
     @classmethod
     def of(cls, org: Any) -> OrgOut:
-        flags = {"require_signed_punches": bool((org.settings or {}).get("require_signed_punches"))}
+        flags = {key: bool((org.settings or {}).get(key)) for key in FLAGS}
         return cls(
             id=org.id, name=org.name, timezone=org.timezone, created_at=org.created_at, **flags
         )
@@ -41,3 +51,5 @@ class OrgUpdate(In):
     name: Name | None = None
     timezone: TimeZone | None = None
     require_signed_punches: bool | None = None
+    field_punch_note_required: bool | None = None
+    field_punch_photo_required: bool | None = None

@@ -12,7 +12,7 @@ from fieldpunch.kit.errors import Invalid
 from fieldpunch.kit.ids import new_id
 from fieldpunch.kit.schemas import apply
 from fieldpunch.orgs.models import Org
-from fieldpunch.orgs.schemas import OrgOut, OrgUpdate, check_zone
+from fieldpunch.orgs.schemas import FLAGS, OrgOut, OrgUpdate, check_zone
 from fieldpunch.users import service as users
 from fieldpunch.users.schemas import UserCreate
 
@@ -57,14 +57,12 @@ async def update(session: AsyncSession, p: Principal, body: OrgUpdate) -> OrgOut
     org = await session.get(Org, p.org_id)
     assert org is not None
     changes = body.model_dump(exclude_unset=True)
-    for key in ("name", "timezone", "require_signed_punches"):
+    for key in ("name", "timezone", *FLAGS):
         if key in changes and changes[key] is None:
             raise Invalid(["body", key], "may not be null")
-    if "require_signed_punches" in changes:
-        org.settings = {
-            **(org.settings or {}),
-            "require_signed_punches": changes.pop("require_signed_punches"),
-        }
+    flags = {key: changes.pop(key) for key in FLAGS if key in changes}
+    if flags:
+        org.settings = {**(org.settings or {}), **flags}
     apply(org, changes)
     await session.flush()
     return OrgOut.of(org)

@@ -7,16 +7,14 @@ from typing import Any
 from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fieldpunch.auditlog.service import record, record_changes
+from fieldpunch.auditlog.service import record
 from fieldpunch.auth.principal import Principal
-from fieldpunch.db.scoped import get_scoped, scoped
+from fieldpunch.db.scoped import scoped
 from fieldpunch.geo.crs import CRS
 from fieldpunch.geo.schemas import fence_columns, fence_out
-from fieldpunch.kit.clock import utcnow
-from fieldpunch.kit.errors import Invalid
 from fieldpunch.kit.ids import new_id
 from fieldpunch.kit.pagination import PageParams, page_of, paginate
-from fieldpunch.kit.schemas import apply
+from fieldpunch.places import fenced
 from fieldpunch.places.fences import bump
 from fieldpunch.places.models import Place
 from fieldpunch.places.schemas import PlaceCreate, PlaceOut, PlaceUpdate
@@ -62,26 +60,14 @@ async def list_(
 async def update(
     session: AsyncSession, p: Principal, place_id: str, body: PlaceUpdate, crs: CRS
 ) -> Place:
-    place = await get_scoped(session, Place, p.org_id, place_id, what="place")
-    changes = body.model_dump(exclude_unset=True)
-    for key in _NOT_NULL:
-        if key in changes and changes[key] is None:
-            raise Invalid(["body", key], "may not be null")
-    columns = fence_columns(changes, body.location, body.polygon, crs)
-    # A moved or widened geofence changes which punches count as on site: who did it matters.
-    record_changes(session, p.org_id, p.actor, "place.updated", "place", place, columns)
-    apply(place, columns)
-    await bump(session, p.org_id)
-    await session.flush()
-    return place
+    return await fenced.update(
+        session, p, Place, place_id, body, crs, what="place", not_null=_NOT_NULL
+    )
 
 
 async def delete(session: AsyncSession, p: Principal, place_id: str) -> None:
     """Soft delete: past punches keep pointing at the place they matched."""
-    place = await get_scoped(session, Place, p.org_id, place_id, what="place")
-    place.deleted_at = utcnow()
-    record(session, p.org_id, p.actor, "place.deleted", "place", place.id, name=place.name)
-    await bump(session, p.org_id)
+    await fenced.delete(session, p, Place, place_id, what="place")
 
 
 def _fence(place: Place) -> dict[str, Any]:

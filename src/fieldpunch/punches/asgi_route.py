@@ -1,14 +1,17 @@
-"""`POST /api/v1/punches` as a plain ASGI app, in front of FastAPI.
+"""`POST /api/v1/punches` as a plain Starlette route, mounted first in the app's router.
 
-The busiest request by far. FastAPI's routing (a match against every route before it), its
-dependency solving and the middleware layers under this one cost ~0.5 ms of the ~3 ms of server
-CPU a punch takes. This runs the same steps by hand, in FastAPI's order, with the same code where
-there is code to share: the transaction (`db.session.in_transaction`), the body as FastAPI reads
-it (JSON only for a JSON content type; a decoding error first), the caller from the bearer
-token (`auth.principal`), then the query and the body validated together, then the very handler
-the FastAPI route calls (`endpoints.one_punch`); errors go to the app's own exception handlers.
-The FastAPI route stays: it documents the endpoint and serves it when this is not installed, and
-a test sends both the same requests and compares the answers.
+The busiest request by far. FastAPI's way to it (matching every route before it, solving the
+dependencies, validating through its body field) costs CPU per punch that this route skips,
+well above the 5 % a bypass must earn: measured alone, A/B (docs/performance.md, "Each bypass on
+its own"). A route like any other: every middleware, exception handler, security header and
+the request log apply to it.
+It runs FastAPI's steps by hand, in FastAPI's order, with the same code where there is code to
+share: the transaction (`db.session.in_transaction`), the body as FastAPI reads it (JSON only
+for a JSON content type; a decoding error first), the caller from the bearer token
+(`auth.principal`), then the query and the body validated together, then the very handler the
+FastAPI route calls (`endpoints.one_punch`). The FastAPI route stays: it documents the endpoint
+and serves it when this is not mounted (`create_app(asgi_punch_route=False)`), and a test sends
+both the same requests and compares the answers.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from fastapi.exceptions import HTTPException, RequestValidationError
 from pydantic import TypeAdapter, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.routing import Route
 
 from fieldpunch.auth.principal import bearer_token, principal_of
 from fieldpunch.auth.scopes import Scope as Permission
@@ -35,27 +38,22 @@ _CRS = TypeAdapter(CRS | None)
 _NO_BODY = object()
 
 
-class PunchRoute:
-    """Answers `POST {path}` itself; everything else goes to `app`."""
+def punch_route(path: str) -> Route:
+    """`POST {path}`, to be mounted before the FastAPI routes (other methods fall through)."""
 
-    def __init__(self, app: ASGIApp, path: str) -> None:
-        self.app = app
-        self.path = path
+    async def create_punch_route(request: Request) -> Response:
+        return await in_transaction(request, _punch)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != self.path or scope["method"] != "POST":
-            await self.app(scope, receive, send)
-            return
-        request = Request(scope, receive)
-        try:
-            response = await in_transaction(request, _punch)
-        except Exception as exc:  # to the app's handlers, as FastAPI does
-            response = await _handled(request, exc)
-        await response(scope, receive, send)
+    return Route(path, create_punch_route, methods=["POST"], include_in_schema=False)
 
 
 async def _punch(request: Request) -> Response:
-    body = _json(await request.body(), request.headers.get("content-type"))
+    try:
+        body = _json(await request.body(), request.headers.get("content-type"))
+    except (RequestValidationError, HTTPException):
+        raise
+    except Exception as exc:  # a disconnect, nesting too deep, bytes that are no text: as FastAPI
+        raise HTTPException(400, "There was an error parsing the body") from exc
     session = request.state.session
     p = await principal_of(request, session, bearer_token(request.headers.get("authorization")))
     p.require(Permission.punches_write)
@@ -96,19 +94,7 @@ def _json(raw: bytes, content_type: str | None) -> Any:
     except json.JSONDecodeError as exc:
         error = {"type": "json_invalid", "loc": ("body", exc.pos), "msg": "JSON decode error"}
         raise RequestValidationError([{**error, "input": {}, "ctx": {"error": exc.msg}}]) from exc
-    except ValueError as exc:  # bytes that are no Unicode text
-        raise HTTPException(400, "There was an error parsing the body") from exc
 
 
 def _located(exc: ValidationError, prefix: tuple[str, ...]) -> list[dict[str, Any]]:
     return [{**e, "loc": (*prefix, *e["loc"])} for e in exc.errors()]
-
-
-async def _handled(request: Request, exc: Exception) -> Response:
-    """The app's answer to `exc`: its handler for the nearest class, as Starlette looks it up."""
-    handlers = request.app.exception_handlers
-    for cls in type(exc).__mro__:
-        handler = handlers.get(cls)
-        if handler is not None:
-            return await handler(request, exc)  # type: ignore[no-any-return]
-    raise exc

@@ -17,7 +17,7 @@ from fieldpunch.kit.clock import utcnow
 from fieldpunch.orgs.models import Org
 from fieldpunch.punches import ledger
 from fieldpunch.punches.models import LedgerCheckpoint, LedgerEntry, LedgerHead, Punch
-from fieldpunch.punches.service import ledger_content, payload_hash
+from fieldpunch.punches.rows import ledger_content, payload_hash
 
 
 @dataclass
@@ -78,7 +78,7 @@ async def _chains(session: AsyncSession, org_id: str, report: Report, secret: st
             return (
                 f"org {org_id} punch {row.id}: no ledger entry (inserted behind the ledger's back)"
             )
-        current = ledger_content({c: getattr(row, c) for c in row.__table__.columns.keys()})  # noqa: SIM118
+        current = ledger_content(row)
         if row.source == "app" and payload_hash(row.payload) != row.content_hash:
             return (
                 f"org {org_id} punch {row.id} (person {row.user_id}): its stored claim was edited"

@@ -3,7 +3,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -26,6 +35,14 @@ class Punch(OrgScoped, Base):
         Index("ix_punches_org_raw_time", "org_id", "raw_lat", "raw_lon", "trusted_time"),
         # shared_device: other people on a device, skipping the owner's own punches.
         Index("ix_punches_org_device_user_time", "org_id", "device_id", "user_id", "trusted_time"),
+        # The punch citing a photo (its watermark); partial: punches without a photo skip it.
+        Index(
+            "ix_punches_org_photo",
+            "org_id",
+            "photo_id",
+            postgresql_where=text("photo_id IS NOT NULL"),
+            sqlite_where=text("photo_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)

@@ -34,6 +34,12 @@ DEFAULT_ACCURACY_M = 100.0
 MAX_MATCH_TOLERANCE_M = 150.0
 # Device clocks and servers disagree a little; beyond this a claimed time is "in the future".
 FUTURE_SLACK = timedelta(minutes=2)
+# An online punch (`offline: false`) is sent as it is made: its time proof may date it this much
+# before it arrived (a slow upload, one retry of the field app's 30 s sync), no more. Beyond it
+# the proof is not believed (`time_proof_mismatch`) and the punch is dated by its arrival.
+ONLINE_SLACK = timedelta(seconds=90)
+# How long after it was issued a time anchor dates punches (`FIELDPUNCH_TIME_ANCHOR_TTL_H`).
+DEFAULT_ANCHOR_TTL = timedelta(hours=72)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,13 +140,23 @@ def verify_signature(
     return True
 
 
-def check_device(v: Verdict, device: DeviceView | None, require_signed: bool) -> None:
+def check_device(
+    v: Verdict, device: DeviceView | None, require_signed: bool, has_device: bool = False
+) -> None:
+    """`has_device`: the person has an enrolled device that is not revoked."""
     p = v.claim.punch
     if p.device_id is None:
         if p.signature is not None:
             v.find("unknown_device", "critical", "signed, but no device_id says by which key")
         elif require_signed:
             v.find("unsigned", "critical", "this organization requires signed punches")
+        elif has_device:  # a downgrade: the person's phone signs, this came from elsewhere
+            v.find(
+                "unsigned",
+                "critical",
+                "unsigned, although this person has an enrolled device that signs their punches",
+                enrolled_device=True,
+            )
         return
     v.device_id = p.device_id
     if device is None:
@@ -219,6 +235,10 @@ def fuse_location(v: Verdict) -> None:
 # 4. trusted time --------------------------------------------------------------------------------
 
 
+def _hours(t: timedelta) -> str:
+    return f"{t.total_seconds() / 3600:g} h"
+
+
 def _plus_ms(at: datetime, ms: int) -> datetime | None:
     """`at` + ms, or None past the calendar's end (a forged elapsed time can be ~2^53 ms)."""
     try:
@@ -227,8 +247,15 @@ def _plus_ms(at: datetime, ms: int) -> datetime | None:
         return None
 
 
-def trust_time(v: Verdict, secret: str, org_id: str) -> None:
-    """Anchor + monotonic elapsed when the proof holds; else server time (online) or device time."""
+def trust_time(
+    v: Verdict, secret: str, org_id: str, anchor_ttl: timedelta = DEFAULT_ANCHOR_TTL
+) -> None:
+    """Anchor + monotonic elapsed when the proof holds; else server time (online) or device time.
+
+    A proof only shows that the punch was made after its anchor was issued: the elapsed values
+    are the phone's word. So an anchor dates punches for `anchor_ttl` only, and an online punch,
+    which is sent as it is made, is never dated more than ONLINE_SLACK before it arrived.
+    """
     p = v.claim.punch
     proof = p.time_proof
     if proof is not None:
@@ -255,6 +282,28 @@ def trust_time(v: Verdict, secret: str, org_id: str) -> None:
                 "warning",
                 "the proof dates the punch after it arrived",
                 claimed=None if claimed is None else claimed.isoformat(),
+            )
+        elif claimed - proof.anchor_server_time > anchor_ttl:
+            v.find(
+                "time_anchor_expired",
+                "warning",
+                f"the proof dates the punch more than {_hours(anchor_ttl)} after its time anchor "
+                "was issued: the anchor had expired",
+                anchor_server_time=proof.anchor_server_time.astimezone(UTC).isoformat(),
+                claimed=claimed.astimezone(UTC).isoformat(),
+                ttl_h=anchor_ttl.total_seconds() / 3600,
+            )
+        elif not p.offline and claimed < v.received_at - ONLINE_SLACK:
+            before = (v.received_at - claimed).total_seconds()
+            v.find(
+                "time_proof_mismatch",
+                "warning",
+                f"an online punch whose time proof dates it {before:.0f} s before it arrived "
+                f"(more than {ONLINE_SLACK.total_seconds():.0f} s): dated by its arrival",
+                claimed=claimed.astimezone(UTC).isoformat(),
+                received_at=v.received_at.isoformat(),
+                seconds_before_arrival=round(before, 3),
+                slack_s=ONLINE_SLACK.total_seconds(),
             )
         else:
             v.trusted_time, v.time_source = claimed.astimezone(UTC), "proof"
@@ -319,14 +368,16 @@ def judge(
     index: GeofenceIndex,
     bssid_places: dict[str, Fence],
     cells: dict[CellKey, CellView],
+    anchor_ttl: timedelta = DEFAULT_ANCHOR_TTL,
+    has_device: bool = False,
 ) -> Verdict:
     """Run every step after parsing, in order."""
     v = Verdict(claim=claim, user_id=user_id, received_at=received_at)
-    check_device(v, device, require_signed)
+    check_device(v, device, require_signed, has_device)
     to_fixes(v)
     add_radio_fixes(v, bssid_places, cells)
     fuse_location(v)
-    trust_time(v, secret, org_id)
+    trust_time(v, secret, org_id, anchor_ttl)
     match_place(v, index)
     v.status = status_for(v.findings)
     return v

@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldpunch.auth.principal import Principal, visible_rows
 from fieldpunch.customers.models import Customer
+from fieldpunch.db.scoped import get_among
 from fieldpunch.geo.crs import CRS
-from fieldpunch.kit.errors import NotFound
 from fieldpunch.kit.pagination import PageParams, page_of, paginate
 from fieldpunch.places.models import Place
 from fieldpunch.punches.models import Punch
@@ -42,11 +42,7 @@ async def names_of(session: AsyncSession, org_id: str, rows: list[Punch]) -> dic
 
 
 async def get(session: AsyncSession, p: Principal, punch_id: str, crs: CRS) -> PunchOut:
-    row = (
-        await session.execute(visible_rows(Punch, p).where(Punch.id == punch_id))
-    ).scalar_one_or_none()
-    if row is None:
-        raise NotFound(f"punch {punch_id} not found")
+    row = await get_among(session, visible_rows(Punch, p), Punch, punch_id)
     return to_out(row, crs, await names_of(session, p.org_id, [row]))
 
 

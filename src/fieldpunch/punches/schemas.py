@@ -174,3 +174,6 @@ class BatchOut(Out):
 class TimeOut(Out):
     now: datetime
     token: str
+    expires_at: datetime = Field(
+        description="proofs on this anchor date punches made until then (now + the anchor TTL)"
+    )

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldpunch.auditlog.service import record
-from fieldpunch.auth.principal import Principal, forget
+from fieldpunch.auth.principal import Principal
+from fieldpunch.auth.scopes import Role
 from fieldpunch.db.scoped import get_scoped, ref_scoped, scoped
 from fieldpunch.kit.errors import Conflict, Invalid, NotFound
 from fieldpunch.kit.ids import new_id
@@ -18,6 +20,18 @@ from fieldpunch.teams.models import Team
 from fieldpunch.teams.schemas import TeamCreate, TeamOut, TeamUpdate
 from fieldpunch.teams.tree import subtree_ids
 from fieldpunch.users.models import User
+
+
+async def _managers_see_anew(session: AsyncSession, org_id: str) -> None:
+    """The team tree changed: every manager's subtree may have. A new access_version makes the
+    next request of each build its caller again, in every process (auth/principal.py)."""
+    await session.execute(
+        sa.update(User)
+        .where(User.org_id == org_id, User.role == Role.manager.value)
+        # Not a change to the people themselves: their updated_at stays.
+        .values(access_version=User.access_version + 1, updated_at=User.updated_at)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _visible(p: Principal) -> frozenset[str] | None:
@@ -52,7 +66,8 @@ async def create(session: AsyncSession, p: Principal, body: TeamCreate) -> TeamO
     team = Team(id=new_id("team"), org_id=p.org_id, name=body.name, parent_id=body.parent_id)
     session.add(team)
     await session.flush()
-    forget()  # managers' visible subtrees may have grown
+    if team.parent_id is not None:
+        await _managers_see_anew(session, p.org_id)  # a subtree may have grown
     record(
         session,
         p.org_id,
@@ -78,7 +93,8 @@ async def update(session: AsyncSession, p: Principal, team_id: str, body: TeamUp
     before = {k: getattr(team, k) for k in changes}
     apply(team, changes)
     await session.flush()
-    forget()
+    if "parent_id" in changes and changes["parent_id"] != before.get("parent_id"):
+        await _managers_see_anew(session, p.org_id)  # a moved team changes who manages whom
     if before != changes:  # a moved team changes who manages whom: the auditor's question
         record(
             session,
@@ -102,4 +118,4 @@ async def delete(session: AsyncSession, p: Principal, team_id: str) -> None:
     await session.delete(team)
     await session.flush()
     record(session, p.org_id, p.actor, "team.deleted", "team", team.id, name=team.name)
-    forget()
+    await _managers_see_anew(session, p.org_id)  # its managers lose it

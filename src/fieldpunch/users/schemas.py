@@ -3,14 +3,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, EmailStr, Field, StringConstraints
 
 from fieldpunch.auth.scopes import Role
 from fieldpunch.kit.schemas import IdRef, In, Name, Out
+from fieldpunch.users.phones import normalize_phone
 
 Password = Annotated[str, StringConstraints(min_length=8, max_length=256)]
+# Stored normalised (users/phones.py): a person may sign in with it, so it is unique per org;
+# an empty value clears it.
 Phone = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=40, pattern=r"^[0-9+()\- ]*$")
+    str,
+    StringConstraints(strip_whitespace=True, max_length=40, pattern=r"^[0-9+()\- ]*$"),
+    AfterValidator(normalize_phone),
 ]
 EmployeeNo = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 

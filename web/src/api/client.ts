@@ -76,8 +76,9 @@ async function rawFetch(input: RequestInfo, init?: RequestInit): Promise<Respons
   }
 }
 
-export async function login(email: string, password: string): Promise<Tokens> {
+export async function login(email: string, password: string, orgId?: string): Promise<Tokens> {
   const form = new URLSearchParams({ username: email, password, grant_type: 'password' })
+  if (orgId) form.set('org_id', orgId)
   const r = await rawFetch('/api/v1/auth/token', { method: 'POST', body: form })
   if (!r.ok) throw await problemOf(r)
   return saveTokens((await r.json()) as TokenOut)!

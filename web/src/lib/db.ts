@@ -3,7 +3,7 @@ import { openDB, type DBSchema, type IDBPDatabase } from 'idb'
 import type { PunchIn, PunchOut } from '../api/types'
 
 export const DB_NAME = 'fieldpunch'
-const VERSION = 1
+const VERSION = 2
 
 export interface DeviceKeyRecord {
   user_id: string
@@ -46,6 +46,36 @@ export interface SentRecord {
   punch: PunchOut
 }
 
+/**
+ * A visit's record (form answers, outcome, note, next follow-up) made at check-out, waiting to
+ * be sent as `PATCH /visits/{id}` after its punches (lib/answers.ts).
+ */
+export interface RecordItem {
+  seq?: number
+  user_id: string
+  /** The planned visit, when the check-out was of one; else found from the check-in punch. */
+  visit_id: string | null
+  customer_id: string
+  /** The check-in and check-out punches of this visit (client ids), to find an unplanned one. */
+  in_client_id: string | null
+  in_punch_id: string | null
+  out_client_id: string
+  /** Local date of the check-out (YYYY-MM-DD): where to look for the visit. */
+  day: string
+  patch: {
+    note?: string
+    outcome?: string | null
+    next_follow_up?: string | null
+    answers?: Record<string, string | number>
+  }
+  /** Photo fields still to upload: field key → image; each id joins `patch.answers` once up. */
+  photos: Record<string, Blob>
+  state: 'pending' | 'rejected'
+  attempts: number
+  problem: string | null
+  created_at: string
+}
+
 export interface FieldpunchDB extends DBSchema {
   keys: { key: string; value: DeviceKeyRecord }
   outbox: {
@@ -55,6 +85,7 @@ export interface FieldpunchDB extends DBSchema {
   }
   sent: { key: string; value: SentRecord; indexes: { by_user: string } }
   cache: { key: string; value: { key: string; at: string; value: unknown } }
+  records: { key: number; value: RecordItem; indexes: { by_user: string } }
 }
 
 export type Db = IDBPDatabase<FieldpunchDB>
@@ -69,14 +100,21 @@ export function openDb(name: string = DB_NAME): Promise<Db> {
 
 function open(name: string): Promise<Db> {
   return openDB<FieldpunchDB>(name, VERSION, {
-    upgrade(db) {
-      db.createObjectStore('keys', { keyPath: 'user_id' })
-      const outbox = db.createObjectStore('outbox', { keyPath: 'seq', autoIncrement: true })
-      outbox.createIndex('by_client', 'client_id', { unique: true })
-      outbox.createIndex('by_user', 'user_id')
-      const sent = db.createObjectStore('sent', { keyPath: 'client_id' })
-      sent.createIndex('by_user', 'user_id')
-      db.createObjectStore('cache', { keyPath: 'key' })
+    upgrade(db, oldVersion) {
+      if (oldVersion < 1) {
+        db.createObjectStore('keys', { keyPath: 'user_id' })
+        const outbox = db.createObjectStore('outbox', { keyPath: 'seq', autoIncrement: true })
+        outbox.createIndex('by_client', 'client_id', { unique: true })
+        outbox.createIndex('by_user', 'user_id')
+        const sent = db.createObjectStore('sent', { keyPath: 'client_id' })
+        sent.createIndex('by_user', 'user_id')
+        db.createObjectStore('cache', { keyPath: 'key' })
+      }
+      if (oldVersion < 2) {
+        // Version 2: visit records (form answers) queued behind their punches.
+        const records = db.createObjectStore('records', { keyPath: 'seq', autoIncrement: true })
+        records.createIndex('by_user', 'user_id')
+      }
     },
   })
 }

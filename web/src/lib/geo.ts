@@ -37,6 +37,32 @@ export function inPolygon(lat: number, lon: number, rings: Ring[]): boolean {
   return rings.length > 0 && inRing(rings[0]) && !rings.slice(1).some(inRing)
 }
 
+/**
+ * Metres from a point to the nearest edge of GeoJSON [lon, lat] rings: how far outside a polygon
+ * fence it is, the number the server's verdict gives (not the distance to the centre). Local
+ * flat projection around the point: well under 1 % off at the few kilometres that matter here.
+ */
+export function toRingsM(lat: number, lon: number, rings: Ring[]): number {
+  const rad = Math.PI / 180
+  const kx = R * rad * Math.cos(lat * rad)
+  const ky = R * rad
+  let best = Infinity
+  for (const ring of rings) {
+    for (let i = 1; i < ring.length; i++) {
+      const ax = (ring[i - 1][0] - lon) * kx
+      const ay = (ring[i - 1][1] - lat) * ky
+      const bx = (ring[i][0] - lon) * kx
+      const by = (ring[i][1] - lat) * ky
+      const dx = bx - ax
+      const dy = by - ay
+      const len = dx * dx + dy * dy
+      const t = len === 0 ? 0 : Math.max(0, Math.min(1, -(ax * dx + ay * dy) / len))
+      best = Math.min(best, Math.hypot(ax + t * dx, ay + t * dy))
+    }
+  }
+  return best
+}
+
 export interface Fence {
   id: string
   name: string
@@ -51,7 +77,7 @@ export interface Nearby<T extends Fence = Fence> {
   fence: T
   /** From the position to the fence's centre. */
   distance_m: number
-  /** How far outside the fence (0 inside); a circle's edge, or the centre for polygons. */
+  /** How far outside the fence (0 inside), to its edge (a circle's or a polygon's). */
   outside_m: number
   inside: boolean
   /** Inside once the position's accuracy is allowed for (what the server does, capped). */
@@ -71,7 +97,7 @@ export function measure<T extends Fence>(
   let outside: number
   if (fence.polygon?.coordinates?.length) {
     inside = inPolygon(lat, lon, fence.polygon.coordinates)
-    outside = inside ? 0 : distance
+    outside = inside ? 0 : toRingsM(lat, lon, fence.polygon.coordinates)
   } else {
     outside = Math.max(0, distance - fence.radius_m)
     inside = outside === 0
@@ -96,9 +122,15 @@ export function byDistance<T extends Fence>(
     .sort((a, b) => a.outside_m - b.outside_m || a.distance_m - b.distance_m)
 }
 
+/**
+ * A distance as people say it: metres under 1 km, else km with one decimal ("850 米",
+ * "1.2 公里"; "850 m", "1.2 km"), in the same units as the accuracy ("±15 米").
+ */
 export function formatDistance(m: number, locale: string): string {
-  if (m < 1000) return `${Math.round(m)} m`
-  return `${(m / 1000).toLocaleString(locale, { maximumFractionDigits: 1 })} km`
+  const zh = locale.toLowerCase().startsWith('zh')
+  if (Math.round(m) < 1000) return `${Math.round(m)} ${zh ? '米' : 'm'}`
+  const km = (m / 1000).toLocaleString(locale, { maximumFractionDigits: m < 10_000 ? 1 : 0 })
+  return `${km} ${zh ? '公里' : 'km'}`
 }
 
 /** What the readout may honestly say about a fence. */

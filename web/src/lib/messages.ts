@@ -9,8 +9,10 @@
  * Every function takes vue-i18n's `t`/`te`, so it works in components and in unit tests alike.
  */
 import { ApiError, NetworkError } from '../api/client'
+import { formatDistance } from './geo'
 
-export type T = (key: string, named?: Record<string, unknown>) => string
+/** vue-i18n's `t`: a third argument picks the plural form ("1 Wi-Fi network | {n} Wi-Fi networks"). */
+export type T = (key: string, named?: Record<string, unknown>, plural?: number) => string
 export type Te = (key: string) => boolean
 
 export interface FindingLike {
@@ -34,7 +36,8 @@ export function duration(seconds: number, t: T): string {
   if (s < 90) return t('units.seconds', { n: round(s) })
   if (s < 90 * 60) return t('units.minutes', { n: round(s / 60) })
   if (s < 48 * 3600) return t('units.hours', { n: round(s / 3600, 1) })
-  return t('units.days', { n: round(s / 86400, 1) })
+  const days = round(s / 86400, 1)
+  return t('units.days', { n: days }, Number(days))
 }
 
 function clock(iso: unknown, locale: string): string | null {
@@ -52,10 +55,15 @@ export function findingText(f: FindingLike, t: T, te: Te, locale = 'zh-CN'): str
   const e = f.evidence ?? {}
   const key = `findings.${f.rule}`
   switch (f.rule) {
-    case 'outside_geofence': {
+    case 'outside_geofence':
+    case 'visit_out_far': {
       const d = num(e.distance_outside_m)
       const tol = num(e.tolerance_m)
-      if (d !== null && tol !== null) return t(`${key}.measured`, { d: round(d), tol: round(tol) })
+      // "距打卡范围 71 米，超出定位误差 3 米": how far, then by how much the accuracy falls short.
+      if (d !== null && tol !== null) {
+        const over = Math.max(0, d - tol)
+        return t(`${key}.measured`, { d: formatDistance(d, locale), over: formatDistance(over, locale) })
+      }
       break
     }
     case 'low_accuracy': {
@@ -87,12 +95,12 @@ export function findingText(f: FindingLike, t: T, te: Te, locale = 'zh-CN'): str
     case 'shared_device': {
       const others = Array.isArray(e.other_user_ids) ? e.other_user_ids.length : null
       const days = num(e.days)
-      if (others !== null && days !== null) return t(`${key}.measured`, { n: others, days })
+      if (others !== null && days !== null) return t(`${key}.measured`, { n: others, days }, others)
       break
     }
     case 'wifi_mismatch': {
       const seen = Array.isArray(e.seen_bssids) ? e.seen_bssids.length : null
-      if (seen !== null) return t(`${key}.measured`, { n: seen })
+      if (seen !== null) return t(`${key}.measured`, { n: seen }, seen)
       break
     }
     case 'duplicate': {
@@ -115,9 +123,25 @@ export function findingText(f: FindingLike, t: T, te: Te, locale = 'zh-CN'): str
       if (n !== null) return t(`${key}.measured`, { n })
       break
     }
-    case 'sequence': {
+    case 'visit_too_short': {
+      const s = num(e.seconds)
+      const min = num(e.minimum_min)
+      if (s !== null && min !== null) return t(`${key}.measured`, { time: duration(s, t), min })
+      break
+    }
+    case 'sequence':
+    case 'visit_unpaired': {
       const reason = typeof e.reason === 'string' ? e.reason : ''
       if (te(`${key}.${reason}`)) return t(`${key}.${reason}`)
+      break
+    }
+    case 'time_proof_mismatch': {
+      const s = num(e.seconds_before_arrival)
+      if (s !== null) return t(`${key}.measured`, { time: duration(s, t) })
+      break
+    }
+    case 'unsigned': {
+      if (e.enrolled_device === true) return t(`${key}.enrolled`)
       break
     }
     case 'time_proof_invalid': {

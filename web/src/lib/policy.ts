@@ -54,3 +54,38 @@ export async function loadLimits(userId: string): Promise<void> {
     /* keep what we have */
   }
 }
+
+// --- the organization's field-punch rules (GET /api/v1/org) ------------------------------------
+
+const FIELD_KEY = 'fieldpunch.fieldRules'
+
+/** What an out-of-range (外勤) punch must carry, by the organization's settings. */
+export interface FieldRules {
+  note_required: boolean
+  photo_required: boolean
+}
+
+function savedRules(): FieldRules {
+  try {
+    const raw = localStorage.getItem(FIELD_KEY)
+    return { note_required: false, photo_required: false, ...(raw ? (JSON.parse(raw) as Partial<FieldRules>) : {}) }
+  } catch {
+    return { note_required: false, photo_required: false }
+  }
+}
+
+export const fieldRules = reactive<FieldRules>(savedRules())
+
+/** Each time the punch screen opens (an admin may have just changed them); offline keeps the last. */
+export async function loadFieldRules(): Promise<void> {
+  try {
+    const org = await ok(api.GET('/api/v1/org'))
+    Object.assign(fieldRules, {
+      note_required: org.field_punch_note_required === true,
+      photo_required: org.field_punch_photo_required === true,
+    })
+    localStorage.setItem(FIELD_KEY, JSON.stringify(fieldRules))
+  } catch {
+    /* keep what we have */
+  }
+}

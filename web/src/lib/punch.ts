@@ -17,6 +17,8 @@ export interface Position {
 
 export interface PunchExtras {
   customer_id?: string | null
+  /** The planned visit a check-in or check-out is for (today's plan knows it). */
+  visit_id?: string | null
   note?: string
   photo_id?: string | null
   /** A photo to upload at sync time; the punch is signed once it carries the photo's id. */
@@ -64,17 +66,19 @@ export function draftPunch(
   extras: PunchExtras = {},
   opts: { online: boolean; now?: Date; clock?: Clock } = { online: true },
 ): PunchIn {
+  const now = opts.now ?? new Date()
   const body: PunchIn = {
     client_id: newClientId(),
     kind,
-    captured_at: (opts.now ?? new Date()).toISOString(),
+    captured_at: now.toISOString(),
     location: locationOf(pos),
     offline: !opts.online,
     device_id: deviceId,
   }
-  const proof = proofNow(userId, opts.clock ?? monotonic)
+  const proof = proofNow(userId, opts.clock ?? monotonic, () => now.getTime())
   if (proof) body.time_proof = proof
   if (extras.customer_id) body.customer_id = extras.customer_id
+  if (extras.visit_id) body.visit_id = extras.visit_id
   if (extras.note?.trim()) body.note = extras.note.trim()
   if (extras.photo_id) body.photo_id = extras.photo_id
   return body

@@ -1,0 +1,179 @@
+"""The reports' SQL: stored attendance days with the names a report shows, read as a stream.
+
+Reads `attendance_days` (attendance/days_models.py, written by the recompute) joined to the
+person, their team and the day's shift. One statement, ordered by person name, person and
+date, read in partitions (`yield_per`: a server-side cursor on PostgreSQL, `fetchmany` on
+SQLite), so a whole org's month is never in memory at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Collection
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from fieldpunch.attendance.days_models import AttendanceDay
+from fieldpunch.attendance.models import Shift
+from fieldpunch.orgs.models import Org
+from fieldpunch.places.models import Place
+from fieldpunch.reports.rows import DayRow
+from fieldpunch.teams.models import Team
+from fieldpunch.users.models import User
+
+CHUNK = 2000  # rows per partition: large enough to amortise a round trip, small in memory
+
+D = AttendanceDay
+_COLUMNS = (
+    D.user_id,
+    D.day,
+    User.name,
+    User.employee_no,
+    User.team_id,
+    Team.name,
+    Shift.name,
+    D.kind,
+    D.holiday_name,
+    D.statuses,
+    D.scheduled_min,
+    D.worked_min,
+    D.late_min,
+    D.early_leave_min,
+    D.overtime_workday_min,
+    D.overtime_rest_day_min,
+    D.overtime_holiday_min,
+    D.leave_min,
+    D.leave_by_type,
+    D.trip_min,
+    D.out_min,
+    D.field_day,
+    D.complete,
+    D.result,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class OrgInfo:
+    name: str
+    timezone: str
+    settings: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class DayFilter:
+    """Which stored days a report reads. `after` is a keyset position (name, user id, date)."""
+
+    org_id: str
+    start: date
+    end: date
+    visible: ColumnElement[bool] | None = None  # Principal.user_filter over users
+    user_id: str | None = None
+    team_ids: Collection[str] | None = None  # a team with its sub-teams
+    status: str | None = None  # the day's one-word status
+    status_people: bool = False  # True: the status picks people (any such day), not days
+    after: tuple[str, str, date] | None = None
+
+
+def _row(r: Any) -> DayRow:
+    return DayRow(
+        user_id=r[0],
+        day=r[1],
+        user_name=r[2],
+        employee_no=r[3],
+        team_id=r[4],
+        team_name=r[5],
+        shift_name=r[6],
+        kind=r[7],
+        holiday_name=r[8] or "",
+        statuses=tuple(r[9] or ()),
+        scheduled_min=r[10],
+        worked_min=r[11],
+        late_min=r[12],
+        early_leave_min=r[13],
+        overtime_workday_min=r[14],
+        overtime_rest_day_min=r[15],
+        overtime_holiday_min=r[16],
+        leave_min=r[17],
+        leave_by_type=dict(r[18] or {}),
+        trip_min=r[19],
+        out_min=r[20],
+        field_day=bool(r[21]),
+        complete=bool(r[22]),
+        result=r[23] or {},
+    )
+
+
+class ReportsRepo:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def org(self, org_id: str) -> OrgInfo:
+        row = (
+            await self.session.execute(
+                select(Org.name, Org.timezone, Org.settings).where(Org.id == org_id)
+            )
+        ).one()
+        return OrgInfo(row[0], row[1], dict(row[2] or {}))
+
+    async def place_names(self, org_id: str) -> dict[str, str]:
+        """Place id → name, removed places too (a past day still names where it was punched)."""
+        rows = await self.session.execute(
+            select(Place.id, Place.name).where(Place.org_id == org_id)
+        )
+        return {i: n for i, n in rows}
+
+    async def visible_user(
+        self, org_id: str, user_id: str, visible: ColumnElement[bool] | None
+    ) -> bool:
+        stmt = select(User.id).where(User.org_id == org_id, User.id == user_id)
+        if visible is not None:
+            stmt = stmt.where(visible)
+        return (await self.session.execute(stmt)).first() is not None
+
+    def days_stmt(self, f: DayFilter) -> Select[Any]:
+        stmt = (
+            select(*_COLUMNS)
+            .join(User, and_(User.id == D.user_id, User.org_id == D.org_id))
+            .outerjoin(Team, Team.id == User.team_id)
+            .outerjoin(Shift, and_(Shift.id == D.shift_id, Shift.org_id == D.org_id))
+            .where(D.org_id == f.org_id, D.day >= f.start, D.day <= f.end)
+        )
+        if f.visible is not None:
+            stmt = stmt.where(f.visible)
+        if f.user_id is not None:
+            stmt = stmt.where(D.user_id == f.user_id)
+        if f.team_ids is not None:
+            stmt = stmt.where(User.team_id.in_(list(f.team_ids)))
+        if f.status is not None and not f.status_people:
+            stmt = stmt.where(D.status == f.status)
+        if f.status is not None and f.status_people:
+            d2 = aliased(D)
+            stmt = stmt.where(
+                D.user_id.in_(
+                    select(d2.user_id).where(
+                        d2.org_id == f.org_id,
+                        d2.day >= f.start,
+                        d2.day <= f.end,
+                        d2.status == f.status,
+                    )
+                )
+            )
+        if f.after is not None:
+            stmt = stmt.where(tuple_(User.name, D.user_id, D.day) > tuple_(*f.after))
+        return stmt.order_by(User.name, D.user_id, D.day)
+
+    async def stream_days(
+        self, f: DayFilter, chunk: int = CHUNK
+    ) -> AsyncGenerator[list[DayRow], None]:
+        """The filter's days in partitions of up to `chunk`, by person name, person, date."""
+        stmt = self.days_stmt(f).execution_options(yield_per=chunk)
+        result = await self.session.stream(stmt)
+        try:
+            async for part in result.partitions(chunk):
+                yield [_row(r) for r in part]
+        finally:
+            await result.close()

@@ -1,0 +1,30 @@
+export default {
+  app: { name: 'Manager console', product: 'fieldpunch' },
+  nav: { signOut: 'Sign out', language: '中文', collapse: 'Collapse menu' },
+  login: {
+    title: 'Sign in to the console',
+    account: 'Email or phone',
+    password: 'Password',
+    submit: 'Sign in',
+    required: 'Enter your email or phone and your password',
+    chooseOrg: 'This account belongs to several organizations: choose one',
+    bad: 'Wrong account or password',
+  },
+  staff: {
+    title: 'The console is for managers',
+    body: 'Yours is a staff account. Punch, visit and ask for corrections in the field app.',
+    open: 'Open the field app',
+  },
+  common: {
+    offline: 'Cannot reach the server: check the network',
+    error: 'Something went wrong: {detail}',
+    forbidden: 'Not allowed',
+    notFound: 'Not found',
+    empty: 'Nothing here',
+    loading: 'Loading…',
+    retry: 'Retry',
+    all: 'All',
+  },
+  status: { accepted: 'OK', flagged: 'To review', approved: 'Approved', rejected: 'Rejected', none: 'No punch' },
+  kind: { clock_in: 'Clock in', clock_out: 'Clock out', visit_in: 'Visit in', visit_out: 'Visit out' },
+}

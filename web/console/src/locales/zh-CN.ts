@@ -1,0 +1,30 @@
+export default {
+  app: { name: '管理后台', product: 'fieldpunch 外勤打卡' },
+  nav: { signOut: '退出登录', language: 'English', collapse: '收起菜单' },
+  login: {
+    title: '管理后台登录',
+    account: '邮箱或手机号',
+    password: '密码',
+    submit: '登录',
+    required: '请填写邮箱或手机号和密码',
+    chooseOrg: '该账号属于多个组织，请选择',
+    bad: '账号或密码不正确',
+  },
+  staff: {
+    title: '管理后台供管理者使用',
+    body: '您的账号是员工账号。打卡、外勤和补卡请使用外勤 App。',
+    open: '打开外勤 App',
+  },
+  common: {
+    offline: '无法连接服务器，请检查网络',
+    error: '出错了：{detail}',
+    forbidden: '没有权限',
+    notFound: '找不到该记录',
+    empty: '暂无数据',
+    loading: '加载中…',
+    retry: '重试',
+    all: '全部',
+  },
+  status: { accepted: '正常', flagged: '待审核', approved: '已通过', rejected: '已驳回', none: '未打卡' },
+  kind: { clock_in: '上班打卡', clock_out: '下班打卡', visit_in: '拜访签到', visit_out: '拜访签退' },
+}

@@ -1,0 +1,30 @@
+/**
+ * The console's pages: one entry per page, in menu order. To add a page (docs/console.md):
+ * write `pages/<name>/<Name>Page.vue` and `pages/<name>/messages.ts` (its words, both
+ * languages, with `menu.<name>` for its menu label), then add one line here.
+ *
+ * `scope`: the API scope a person needs to see the page (GET /me's `scopes`); without it the
+ * menu hides the page and the router refuses it, as the API would.
+ */
+import type { Component } from 'vue'
+
+export interface Page {
+  /** Route name and message key: `menu.<name>`. */
+  name: string
+  path: string
+  /** An Element Plus icon component name from components/icons.ts. */
+  icon: string
+  component: () => Promise<Component>
+  scope?: string
+}
+
+export const pages: Page[] = [
+  { name: 'live', path: '/live', icon: 'Location', component: () => import('./pages/live/LivePage.vue'), scope: 'punches:read' },
+  {
+    name: 'review',
+    path: '/review',
+    icon: 'Checked',
+    component: () => import('./pages/review/ReviewPage.vue'),
+    scope: 'anomalies:review',
+  },
+]
