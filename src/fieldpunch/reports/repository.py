@@ -76,6 +76,7 @@ class DayFilter:
     status: str | None = None  # the day's one-word status
     status_people: bool = False  # True: the status picks people (any such day), not days
     after: tuple[str, str, date] | None = None
+    user_ids: Collection[str] | None = None  # one page's people (`people_page`)
 
 
 def _row(r: Any) -> DayRow:
@@ -146,6 +147,8 @@ class ReportsRepo:
             stmt = stmt.where(f.visible)
         if f.user_id is not None:
             stmt = stmt.where(D.user_id == f.user_id)
+        if f.user_ids is not None:
+            stmt = stmt.where(D.user_id.in_(list(f.user_ids)))
         if f.team_ids is not None:
             stmt = stmt.where(User.team_id.in_(list(f.team_ids)))
         if f.status is not None and not f.status_people:
@@ -165,6 +168,26 @@ class ReportsRepo:
         if f.after is not None:
             stmt = stmt.where(tuple_(User.name, D.user_id, D.day) > tuple_(*f.after))
         return stmt.order_by(User.name, D.user_id, D.day)
+
+    async def people_page(self, f: DayFilter, limit: int) -> list[tuple[str, str]]:
+        """Up to `limit` people (name, id) with a day in the filter, by name and id, after
+        `f.after`'s person: a summary's page, found without sorting the month's days."""
+        has_day = select(D.user_id).where(
+            D.org_id == f.org_id, D.user_id == User.id, D.day >= f.start, D.day <= f.end
+        )
+        if f.status is not None:
+            has_day = has_day.where(D.status == f.status)
+        stmt = select(User.name, User.id).where(User.org_id == f.org_id, has_day.exists())
+        if f.visible is not None:
+            stmt = stmt.where(f.visible)
+        if f.user_id is not None:
+            stmt = stmt.where(User.id == f.user_id)
+        if f.team_ids is not None:
+            stmt = stmt.where(User.team_id.in_(list(f.team_ids)))
+        if f.after is not None:
+            stmt = stmt.where(tuple_(User.name, User.id) > tuple_(f.after[0], f.after[1]))
+        rows = await self.session.execute(stmt.order_by(User.name, User.id).limit(limit))
+        return [(name, user_id) for name, user_id in rows]
 
     async def stream_days(
         self, f: DayFilter, chunk: int = CHUNK

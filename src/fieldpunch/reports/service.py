@@ -201,26 +201,15 @@ async def page(session: AsyncSession, r: Report, limit: int, cursor: str | None)
     if r.view is View.department:
         whole = [_item(row, {}) async for part in rows(session, r) for row in part]
         return head | {"items": whole, "next_cursor": None}
-    if r.view is View.monthly and after is not None:
-        after = (after[0], after[1], date.max)  # the next person on
     repo = ReportsRepo(session)
+    if r.view is View.monthly:
+        return head | await _monthly_page(repo, r, limit, after)
     items: list[dict[str, Any]] = []
     last: tuple[str, str, date] | None = None
     more = False
-    folder = MonthlyFolder()
-    people = 0
     async with aclosing(repo.stream_days(replace(r.days, after=after), chunk=limit + 1)) as parts:
         async for days in parts:
             for d in days:
-                if r.view is View.monthly:
-                    if folder.first is None or folder.first.user_id != d.user_id:
-                        if people == limit:
-                            more = True
-                            break
-                        people += 1
-                        last = (d.user_name, d.user_id, d.day)
-                    items += [_item(row, {}) for row in folder.feed([d])]
-                    continue
                 if r.view is View.exceptions and not d.is_exception():
                     continue
                 if len(items) == limit:
@@ -235,6 +224,25 @@ async def page(session: AsyncSession, r: Report, limit: int, cursor: str | None)
                 last = (d.user_name, d.user_id, d.day)
             if more:
                 break
-    if r.view is View.monthly:
-        items += [_item(row, {}) for row in folder.finish()]
     return head | {"items": items, "next_cursor": _encode(last) if more and last else None}
+
+
+async def _monthly_page(
+    repo: ReportsRepo, r: Report, limit: int, after: tuple[str, str, date] | None
+) -> dict[str, Any]:
+    """One row per person: the page's people first (by name), then only their days."""
+    people = await repo.people_page(replace(r.days, after=after), limit + 1)
+    more = len(people) > limit
+    people = people[:limit]
+    if not people:
+        return {"items": [], "next_cursor": None}
+    folder = MonthlyFolder()
+    items: list[dict[str, Any]] = []
+    ids = [user_id for _, user_id in people]
+    days = replace(r.days, user_ids=ids, status=None, after=None)
+    async with aclosing(repo.stream_days(days)) as parts:
+        async for part in parts:
+            items += [_item(row, {}) for row in folder.feed(part)]
+    items += [_item(row, {}) for row in folder.finish()]
+    last = (people[-1][0], people[-1][1], date.max)  # the next page starts at the next person
+    return {"items": items, "next_cursor": _encode(last) if more else None}
