@@ -7,8 +7,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
 
 from fieldpunch.app import create_app
+from fieldpunch.auth import passwords
 from fieldpunch.config import Settings, load_settings
 from fieldpunch.db.engine import Database
 from fieldpunch.db.migrate import upgrade
@@ -16,6 +19,19 @@ from tests.factories import Api, OrgKit, new_org
 from tests.services import postgres_database
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashes() -> Iterator[None]:
+    """Argon2id at its lowest cost for the apps these tests run in-process: each person a test
+    makes is hashed and signs in, and at the production cost (~0.2 s a hash on these cores) that
+    was a large share of the suite. Servers the tests start as processes keep the real cost."""
+    patch = pytest.MonkeyPatch()
+    cheap = PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
+    patch.setattr(passwords, "_hasher", cheap)
+    patch.setattr(passwords, "_DUMMY", cheap.hash("fieldpunch-timing-equaliser"))
+    yield
+    patch.undo()
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
