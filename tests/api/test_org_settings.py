@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from tests.factories import OrgKit
+from typing import Any
+
+from tests.factories import Api, OrgKit
+from tests.punching import OFFICE, punch
+
+CLIENT_SITE = (31.2304, 121.4737)  # People's Square, ~2.7 km from the Lujiazui office
 
 
 async def test_field_punch_note_and_photo_settings(org: OrgKit) -> None:
@@ -25,3 +30,40 @@ async def test_field_punch_note_and_photo_settings(org: OrgKit) -> None:
     assert (await staff.patch("/org", json={"field_punch_note_required": False})).status_code == 403
     r = await org.admin.patch("/org", json={"field_punch_note_required": None})
     assert r.status_code == 422
+
+
+async def _field_findings(api: Api, punch_id: str) -> list[dict[str, Any]]:
+    body = await api.ok("get", f"/punches/{punch_id}")
+    return [a for a in body["anomalies"] if a["rule"] == "field_evidence_missing"]
+
+
+async def test_a_field_punch_without_the_required_note_is_accepted_and_flagged(
+    org: OrgKit,
+) -> None:
+    # The app asks for the note first; a client that skips it is not refused, but it is said.
+    await org.admin.ok(
+        "post",
+        "/places",
+        201,
+        json={"name": "陆家嘴办公室", "location": {"lat": OFFICE[0], "lon": OFFICE[1]}},
+    )
+    await org.admin.ok("patch", "/org", json={"field_punch_note_required": True})
+    away, careful, inside = [await org.person("staff") for _ in range(3)]
+
+    sent = await away.ok("post", "/punches", 201, json=punch(*CLIENT_SITE))
+    assert sent["status"] == "flagged"
+    (found,) = await _field_findings(away, sent["id"])
+    assert found["evidence"]["missing"] == ["note"]
+    assert found["evidence"]["distance_outside_m"] > 2000
+
+    noted = await careful.ok(
+        "post", "/punches", 201, json=punch(*CLIENT_SITE, note="在客户现场开会")
+    )
+    assert await _field_findings(careful, noted["id"]) == []
+
+    at_office = await inside.ok("post", "/punches", 201, json=punch(*OFFICE))
+    assert await _field_findings(inside, at_office["id"]) == []
+
+    # The punch keeps what it was sent without: switching the setting off later changes nothing.
+    await org.admin.ok("patch", "/org", json={"field_punch_note_required": False})
+    assert len(await _field_findings(away, sent["id"])) == 1

@@ -71,6 +71,14 @@ def static_facts(
     }
 
 
+def missing_required(punch: Any, requires: Sequence[str]) -> list[str]:
+    """What the org asks of a field punch ("note", "photo") that this punch came without. Kept
+    with the punch as sent, so a later change of the org's settings never re-judges it; whether
+    it was a field punch is the detector's (`field_evidence_missing`)."""
+    present = {"note": bool(punch.note.strip()), "photo": punch.photo_id is not None}
+    return [what for what in requires if not present[what]]
+
+
 def cross_params(
     org_id: str, user_id: str, rows: Sequence[NewPunch], policy: Policy
 ) -> dict[str, Any]:
@@ -208,6 +216,7 @@ def facts_of(p: Any) -> PunchFacts:
         raw_accuracy_m=f.get("raw_accuracy_m"),
         stored_point=f.get("stored_point"),
         photo=f.get("photo"),
+        missing_required=tuple(f.get("missing_required", ())),
     )
 
 

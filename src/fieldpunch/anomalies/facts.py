@@ -62,6 +62,8 @@ class PunchFacts:
     # The photo the punch cites, as the intake read it (photos/evidence.py): its uploader, what
     # its EXIF says, the nearest earlier photo of the org; None when the punch cites none.
     photo: dict[str, Any] | None = None
+    # What the org asked of a field punch (外勤) that this one came without: "note", "photo".
+    missing_required: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

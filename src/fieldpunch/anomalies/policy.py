@@ -32,6 +32,7 @@ RULES: tuple[str, ...] = (
     "visit_unpaired",
     "photo_reused",
     "photo_exif_mismatch",
+    "field_evidence_missing",
 )
 
 # Critical = near-proof of cheating; warning = a manager should look; info = context for the record.
@@ -60,6 +61,9 @@ _DEFAULT_RULES: dict[str, tuple[bool, Severity]] = {
     # or position contradicts its punch.
     "photo_reused": (True, "warning"),
     "photo_exif_mismatch": (True, "warning"),
+    # A field punch without the note or photo the org asks for: the app asks before sending,
+    # another client may not. Accepted (never lost), and said.
+    "field_evidence_missing": (True, "warning"),
 }
 assert tuple(_DEFAULT_RULES) == RULES
 

@@ -154,6 +154,8 @@ async def _store(
         facts = engine.static_facts(v, fences.index, fences.bssids_by_place, stored_points)
         if claim.punch.photo_id:
             facts["photo"] = photos[claim.punch.photo_id]
+        if missing := engine.missing_required(claim.punch, org.field_requires):
+            facts["missing_required"] = missing
         return new_punch(p.org_id, v, fences, facts)
 
     # 1. Judge the first claim of each client_id.

@@ -26,6 +26,7 @@ from fieldpunch.anomalies.detectors.device import (
 )
 from fieldpunch.anomalies.detectors.location import (
     chosen_location,
+    field_evidence_missing,
     impossible_speed,
     low_accuracy,
     outside_geofence,
@@ -75,6 +76,8 @@ REGISTRY: Mapping[str, Detector] = MappingProxyType(
         # Stateless: they judge the punch's photo alone (see detectors/photos.py).
         "photo_reused": photo_reused,
         "photo_exif_mismatch": photo_exif_mismatch,
+        # Stateless: what the org asks of a field punch, as the punch came (facts).
+        "field_evidence_missing": field_evidence_missing,
     }
 )
 DETECTORS: tuple[Detector, ...] = tuple(REGISTRY.values())

@@ -60,6 +60,39 @@ def outside_geofence(
     )
 
 
+def field_evidence_missing(
+    state: PersonState, punch: PunchFacts, policy: Policy, tz: ZoneInfo
+) -> tuple[PersonState, list[Finding]]:
+    """A clock punch outside every fence (外勤) without the note or photo the org asks of one.
+
+    The field app asks for them before it sends; a client that skips them is not refused (a
+    punch is never lost), but a manager sees it. "Outside" as `outside_geofence` judges it, and
+    no place within reach at all counts as outside too."""
+    rule = "field_evidence_missing"
+    if (
+        not enabled(policy, rule)
+        or not punch.missing_required
+        or not measured(punch)
+        or punch.kind in VISIT_KINDS
+    ):
+        return state, []
+    distance = punch.fence_distance_m
+    tolerance = min(punch.accuracy_m, policy.geofence_tolerance_max_m)
+    if distance is not None and distance <= tolerance:
+        return state, []
+    words = {"note": "a note", "photo": "a photo"}
+    absent = " or ".join(words[m] for m in punch.missing_required)
+    return state, found(
+        policy,
+        rule,
+        f"A field punch (outside every fence) was sent without {absent}, which the "
+        "organization asks of field punches.",
+        missing=list(punch.missing_required),
+        fence_id=punch.fence_id,
+        distance_outside_m=None if distance is None else round(distance, 1),
+    )
+
+
 def low_accuracy(
     state: PersonState, punch: PunchFacts, policy: Policy, tz: ZoneInfo
 ) -> tuple[PersonState, list[Finding]]:

@@ -31,6 +31,8 @@ class OrgView:
     require_signed: bool
     geo_version: int
     tz: ZoneInfo
+    # What the org asks of a punch outside every fence (外勤): "note", "photo" (org settings).
+    field_requires: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,8 +87,14 @@ def _public_key(spki: str) -> ec.EllipticCurvePublicKey:
 
 def org_view(settings: dict[str, Any] | None, geo_version: int, timezone: str) -> OrgView:
     settings = settings or {}
+    requires = tuple(
+        what for what in ("note", "photo") if settings.get(f"field_punch_{what}_required")
+    )
     return OrgView(
-        bool(settings.get("require_signed_punches")), int(geo_version), ZoneInfo(timezone)
+        bool(settings.get("require_signed_punches")),
+        int(geo_version),
+        ZoneInfo(timezone),
+        requires,
     )
 
 

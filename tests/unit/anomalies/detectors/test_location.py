@@ -90,6 +90,59 @@ def test_geofence_tolerance_cap_is_configurable() -> None:
     assert flagged(track, "outside_geofence", {"geofence_tolerance_max_m": 500}) == {}
 
 
+# field_evidence_missing --------------------------------------------------------------------------
+
+NOTE = ("note",)
+FIELD_EVIDENCE = [
+    pytest.param(
+        [punch("a", fence_distance_m=900.0, missing_required=NOTE)],
+        {"a": "warning"},
+        id="900 m out, no note the org asks for",
+    ),
+    pytest.param(
+        [punch("a", fence_distance_m=None, missing_required=("note", "photo"))],
+        {"a": "warning"},
+        id="no place within reach at all is a field punch too",
+    ),
+    pytest.param([punch("a", fence_distance_m=900.0)], {}, id="field punch with what the org asks"),
+    pytest.param(
+        [punch("a", acc=30, fence_distance_m=25.0, missing_required=NOTE)],
+        {},
+        id="inside the fence within accuracy: not a field punch",
+    ),
+    pytest.param(
+        [punch("v", "visit_in", fence_distance_m=900.0, missing_required=NOTE)],
+        {},
+        id="visits are not field punches",
+    ),
+    pytest.param(
+        [punch("a", source="correction", fence_distance_m=900.0, missing_required=NOTE)],
+        {},
+        id="corrections skip location rules",
+    ),
+]
+
+
+@pytest.mark.parametrize(("track", "expected"), FIELD_EVIDENCE)
+def test_field_evidence_missing(track: list[PunchFacts], expected: dict[str, str]) -> None:
+    assert flagged(track, "field_evidence_missing") == expected
+
+
+def test_field_evidence_missing_says_what_and_can_be_switched_off() -> None:
+    track = [
+        punch("a", fence_distance_m=900.0, fence_id="pl-1", missing_required=("note", "photo"))
+    ]
+    f = the(track, "field_evidence_missing", "a")
+    assert f.evidence == {
+        "missing": ["note", "photo"],
+        "fence_id": "pl-1",
+        "distance_outside_m": 900.0,
+    }
+    assert "without a note or a photo" in f.detail
+    off = {"rules": {"field_evidence_missing": {"enabled": False}}}
+    assert flagged(track, "field_evidence_missing", off) == {}
+
+
 # low_accuracy ------------------------------------------------------------------------------------
 
 ACCURACY = [

@@ -75,6 +75,10 @@ TRIGGERS: dict[str, tuple[list[PunchFacts], dict[str, Any]]] = {
     "visit_unpaired": ([punch("x", "visit_out", "10:40")], {}),
     "photo_reused": ([punch("x", photo=SIMILAR_PHOTO)], {}),
     "photo_exif_mismatch": ([punch("x", photo=OLD_PHOTO)], {}),
+    "field_evidence_missing": (
+        [punch("x", fence_distance_m=900.0, missing_required=("photo",))],
+        {},
+    ),
 }
 
 
