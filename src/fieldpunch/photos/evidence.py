@@ -19,7 +19,7 @@ offline queue (the field app uploads the queued photo first, then signs the punc
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -75,6 +75,20 @@ async def punch_facts(
             "cited_by": _cite(cites[pid]) if pid in cites else None,
         }
     return out
+
+
+def cite_within(rows: Sequence[Any]) -> None:
+    """Two new punches of one request citing one photo: their facts were read before either
+    was stored, so neither saw the other. Each after the first (in trusted-time order) is
+    given the first as the punch that cited the photo before it, as a stored one would be."""
+    first: dict[str, Any] = {}
+    for row in sorted(rows, key=lambda r: (r.trusted_time, r.id)):
+        photo = row.facts.get("photo")
+        if not row.photo_id or not photo or not photo.get("found"):
+            continue
+        earlier = first.setdefault(row.photo_id, row)
+        if earlier is not row and photo.get("cited_by") is None:
+            row.facts["photo"] = {**photo, "cited_by": _cite(earlier)}  # a copy: rows share it
 
 
 def _when(t: datetime, tz: ZoneInfo) -> str:

@@ -201,6 +201,7 @@ async def _store(
         slot[row.id] = i
         fresh[cid] = row
     if rows:
+        evidence.cite_within(rows)
         # The cross-person reads were bounded by the candidates: exact only if these are they.
         crossed = crossing and [r.id for r in rows] == [r.id for r in candidates]
         outs = await commit_rows(

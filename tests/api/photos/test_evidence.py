@@ -174,6 +174,24 @@ async def test_the_same_photo_sent_twice_or_by_someone_else_is_reused(org: OrgKi
     }
 
 
+async def test_one_photo_cited_twice_in_one_batch_is_reused(org: OrgKit) -> None:
+    # Neither punch is stored when the other's facts are read: the later one (by its time, not
+    # its place in the batch) is the reuse.
+    staff = await org.person("staff")
+    customer = await _customer(org)
+    photo = await staff.ok("post", "/photos", 201, **files(bare(scene(21))))
+    now = datetime.now(UTC)
+    visit = {"customer_id": customer, "photo_id": photo["id"], "offline": True}
+    later = punch(*SHOP, kind="visit_out", captured_at=now - timedelta(minutes=5), **visit)
+    earlier = punch(*SHOP, kind="visit_in", captured_at=now - timedelta(minutes=40), **visit)
+    body = await staff.ok("post", "/punches/batch", json={"punches": [later, earlier]})
+    out, into = (r["punch"] for r in body["results"])
+    assert "photo_reused" not in _rules(into)
+    ev = _rules(out)["photo_reused"]["evidence"]
+    assert (ev["reason"], ev["earlier_punch_id"]) == ("same_photo", into["id"])
+    assert (await _seen(staff, out["id"]))["photo_reused"]["evidence"] == ev
+
+
 async def test_the_threshold_is_policy_and_other_orgs_photos_do_not_count(
     org: OrgKit, other_org: OrgKit
 ) -> None:
