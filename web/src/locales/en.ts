@@ -124,6 +124,7 @@ const en: typeof zh = {
     visit_unpaired: 'Check-in and check-out do not pair',
     photo_reused: 'Photo reused',
     photo_exif_mismatch: 'Photo does not match the punch',
+    field_evidence_missing: 'Field punch without the required note or photo',
     other: 'Something else to review',
   },
   findings: {
@@ -219,6 +220,7 @@ const en: typeof zh = {
     },
     photo_reused: { plain: 'This photo is nearly identical to an earlier one in your organization: it may be an old photo.' },
     photo_exif_mismatch: { plain: "The photo's own time or place does not match this punch." },
+    field_evidence_missing: { plain: 'This field punch came without the note or photo your organization asks for.' },
   },
   field: {
     title: 'Field punch',

@@ -122,6 +122,7 @@ export default {
     visit_unpaired: '签到和签退对不上',
     photo_reused: '照片疑似重复使用',
     photo_exif_mismatch: '照片信息与打卡不符',
+    field_evidence_missing: '外勤打卡缺少备注或照片',
     other: '其他需要复核的情况',
   },
   findings: {
@@ -217,6 +218,7 @@ export default {
     },
     photo_reused: { plain: '这张照片与本单位以前的一张照片几乎相同，可能是旧照片。' },
     photo_exif_mismatch: { plain: '照片自带的拍摄时间或位置与这次打卡不符。' },
+    field_evidence_missing: { plain: '这次外勤打卡没有附上公司要求的备注或照片。' },
   },
   field: {
     title: '外勤打卡',
