@@ -27,4 +27,5 @@ export const pages: Page[] = [
     component: () => import('./pages/review/ReviewPage.vue'),
     scope: 'anomalies:review',
   },
+  { name: 'places', path: '/places', icon: 'OfficeBuilding', component: () => import('./pages/places/PlacesPage.vue'), scope: 'places:read' },
 ]

@@ -1,0 +1,152 @@
+"""The console's configuration pages in a real browser against a real server: places and
+customers with geofences drawn on the map (Leaflet-Geoman driven by mouse clicks), people,
+API keys, and what a manager may not open. Each result is checked through the API."""
+
+from __future__ import annotations
+
+import math
+import secrets
+from typing import Any
+
+from tests.e2e.conftest import Server
+from tests.e2e.test_console import console_sign_in, new_team, punch
+
+ADMIN = "admin@e2e.example.com"
+
+
+def _metres(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance between two (lat, lon) points."""
+    la1, lo1, la2, lo2 = map(math.radians, (*a, *b))
+    h = (
+        math.sin((la2 - la1) / 2) ** 2
+        + math.cos(la1) * math.cos(la2) * math.sin((lo2 - lo1) / 2) ** 2
+    )
+    return 2 * 6_371_008.8 * math.asin(math.sqrt(h))
+
+
+def _somewhere() -> tuple[float, float]:
+    """A spot ~8 km from the office, different for every test: no other fence near it."""
+    return 31.30 + secrets.randbelow(1000) / 20_000, 121.58 + secrets.randbelow(1000) / 20_000
+
+
+def _open_places(page: Any) -> None:
+    console_sign_in(page, ADMIN)
+    page.wait_for_url("**/console/live")
+    page.locator("[data-testid=menu-places]").click()
+    page.wait_for_url("**/console/places")
+
+
+def _field(page: Any, testid: str) -> Any:
+    """An Element Plus input by its test id (on the input itself, or on its wrapper)."""
+    t = testid
+    return page.locator(
+        f"input[data-testid={t}], textarea[data-testid={t}], [data-testid={t}] input"
+    )
+
+
+def _type_number(page: Any, testid: str, value: float) -> None:
+    box = _field(page, testid)
+    box.fill(str(value))
+    box.press("Tab")  # the change is taken on blur
+
+
+def _new_record(page: Any, name: str, at: tuple[float, float]) -> None:
+    page.locator("[data-testid=record-new]").click()
+    _field(page, "field-name").fill(name)
+    _type_number(page, "field-lat", at[0])
+    _type_number(page, "field-lon", at[1])
+    page.wait_for_selector("[data-testid=fence-summary][data-shape=circle]")
+
+
+def test_an_admin_draws_a_polygon_geofence_and_a_punch_inside_matches_it(
+    console: Any, server: Server
+) -> None:
+    page = console.new_page()
+    errors: list[Any] = []
+    page.on("pageerror", lambda e: errors.append(e))
+    _open_places(page)
+    name = f"浦东仓库 {secrets.token_hex(2)}"
+    _new_record(page, name, _somewhere())  # the map goes there (a circle until drawn)
+
+    page.locator("[data-testid=draw-polygon]").click()
+    page.wait_for_selector("[data-testid=draw-hint][data-drawing=Polygon]")
+    box = page.locator("[data-testid=fence-map]").bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    corners = [
+        (cx - 160, cy - 110),
+        (cx + 140, cy - 130),
+        (cx + 170, cy + 120),
+        (cx - 150, cy + 130),
+    ]
+    for x, y in corners:
+        page.mouse.click(x, y)
+    page.mouse.click(*corners[0])  # the first corner again closes the polygon
+    summary = page.locator("[data-testid=fence-summary][data-shape=polygon]")
+    summary.wait_for()
+    assert "4 个顶点" in summary.inner_text()
+    page.locator("[data-testid=form-save]").click()
+    page.locator("[data-role=record]", has_text=name).wait_for()
+    row_fence = page.locator("[data-testid^=fence-of-]", has_text="多边形，4 个顶点")
+    assert row_fence.count() >= 1
+
+    [place] = server.api("get", "/places", params={"q": name})["items"]
+    ring = place["polygon"]["coordinates"][0]
+    assert len(ring) == 5 and ring[0] == ring[-1]
+    lons, lats = [p[0] for p in ring], [p[1] for p in ring]
+    centre = (place["location"]["lat"], place["location"]["lon"])
+    assert min(lats) < centre[0] < max(lats) and min(lons) < centre[1] < max(lons)
+    # Inside the polygon, away from its reference point: farther than its radius, so only the
+    # polygon can match it; and outside every circle of the organization.
+    inside = (
+        centre[0] + 0.7 * (max(lats) - centre[0]),
+        centre[1] - 0.7 * (centre[1] - min(lons)),
+    )
+    assert _metres(inside, centre) > place["radius_m"]
+    for other in server.api("get", "/places", params={"limit": 200})["items"]:
+        if other["id"] != place["id"] and other["polygon"] is None:
+            loc = (other["location"]["lat"], other["location"]["lon"])
+            assert _metres(inside, loc) > other["radius_m"]
+    _, _, staff_token = server.new_staff("外勤 孙悦")
+    made = punch(server, staff_token, inside)
+    got = server.api("get", f"/punches/{made['id']}")
+    assert got["place"] is not None and got["place"]["id"] == place["id"]
+    # Beyond its northern edge, the same place does not match.
+    outside = (max(lats) + 0.0005, centre[1])
+    away = server.api("get", f"/punches/{punch(server, staff_token, outside, 'clock_out')['id']}")
+    assert away["place"] is None or away["place"]["id"] != place["id"]
+    assert not errors, [e.stack for e in errors]
+
+
+def test_a_circle_place_is_created_and_edited(console: Any, server: Server) -> None:
+    page = console.new_page()
+    _open_places(page)
+    name = f"静安门店 {secrets.token_hex(2)}"
+    at = _somewhere()
+    _new_record(page, name, at)
+    _type_number(page, "field-radius", 120)
+    _field(page, "field-wifi").fill("A4-5E-60-C1-22-01\n00:11:22:33:44:55")
+    page.locator("[data-testid=form-save]").click()
+    page.locator("[data-role=record]", has_text=name).wait_for()
+    [place] = server.api("get", "/places", params={"q": name})["items"]
+    assert place["polygon"] is None and place["radius_m"] == 120
+    assert (
+        abs(place["location"]["lat"] - at[0]) < 1e-6
+        and abs(place["location"]["lon"] - at[1]) < 1e-6
+    )
+    assert place["wifi_bssids"] == ["a4:5e:60:c1:22:01", "00:11:22:33:44:55"]
+
+    page.locator(f"[data-testid=record-{place['id']}]").click()
+    page.wait_for_selector("[data-testid=fence-shape][data-shape=circle]")
+    assert _field(page, "field-radius").input_value() == "120"
+    _type_number(page, "field-radius", 300)
+    _field(page, "field-address").fill("静安区南京西路 1000 号")
+    page.locator("[data-testid=form-save]").click()
+    page.locator(f"[data-testid=fence-of-{place['id']}]", has_text="半径 300 米").wait_for()
+    again = server.api("get", f"/places/{place['id']}")
+    assert again["radius_m"] == 300 and again["address"] == "静安区南京西路 1000 号"
+
+    # Bad input is said, not swallowed: an invalid BSSID comes back as the API's detail.
+    page.locator(f"[data-testid=record-{place['id']}]").click()
+    _field(page, "field-wifi").fill("not-a-bssid")
+    page.locator("[data-testid=form-save]").click()
+    assert page.locator("[data-testid=form-error]").inner_text().startswith("出错了")
