@@ -135,7 +135,8 @@ def mount(app: FastAPI, dist: Path = DIST, console: Path = CONSOLE_DIST) -> None
     """Add the `/app/` and `/console/` routes to `app` (outside the OpenAPI document)."""
     from fieldpunch.web import console as console_app  # its settings and policy
 
-    mount_spa(app, Spa(PREFIX, dist.resolve(), NOT_BUILT))
+    # The field app's policy is the console's: a manager's evidence map shows the same tiles.
+    mount_spa(app, Spa(PREFIX, dist.resolve(), NOT_BUILT, console_app.csp))
     console_app.mount(app, console.resolve())
 
 

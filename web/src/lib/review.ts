@@ -5,8 +5,9 @@
  * name: an admin reviews too, and a role's scopes may change.
  */
 import { reactive } from 'vue'
-import { api, ok } from '../api/client'
-import type { AnomalyOut, CorrectionOut, MeOut } from '../api/types'
+import { api, ApiError, ok } from '../api/client'
+import type { AnomalyOut, CorrectionOut, MeOut, RequestOut } from '../api/types'
+import { byStart } from './requests'
 
 export interface PunchReview {
   punch_id: string
@@ -19,8 +20,19 @@ export interface PunchReview {
 
 const RANK: Record<AnomalyOut['severity'], number> = { critical: 0, warning: 1, info: 2 }
 
-export function canReview(me: MeOut | null): boolean {
+/** Flagged punches and 补卡 (`anomalies:review`). */
+export function canReviewPunches(me: MeOut | null): boolean {
   return !!me?.scopes?.includes('anomalies:review')
+}
+
+/** Leave, trip, out and overtime requests (`attendance:review`). */
+export function canReviewRequests(me: MeOut | null): boolean {
+  return !!me?.scopes?.includes('attendance:review')
+}
+
+/** Whether the manager tab shows at all: either queue. */
+export function canReview(me: MeOut | null): boolean {
+  return canReviewPunches(me) || canReviewRequests(me)
 }
 
 /** One item per punch, worst first, then oldest first (it has waited longest). */
@@ -50,21 +62,36 @@ export function byPunch(anomalies: readonly AnomalyOut[]): PunchReview[] {
 export const queue = reactive({
   punches: [] as PunchReview[],
   corrections: [] as CorrectionOut[],
+  /** Pending requests the caller may decide (never their own). */
+  requests: [] as RequestOut[],
+  /** Set when someone else decided a request first and the queue was reloaded. */
+  decidedElsewhere: false,
   names: {} as Record<string, string>,
   loaded: false,
   error: false,
 })
 
-export async function loadQueue(): Promise<void> {
+/** The queues `me` may decide: each only with its scope. */
+export async function loadQueue(me: MeOut | null): Promise<void> {
+  const none = { items: [] as never[] }
   try {
-    const [a, c] = await Promise.all([
-      ok(api.GET('/api/v1/anomalies', { params: { query: { status: 'open', limit: 500 } } })),
-      ok(api.GET('/api/v1/corrections', { params: { query: { status: 'pending', limit: 200 } } })),
+    const [a, c, r] = await Promise.all([
+      canReviewPunches(me)
+        ? ok(api.GET('/api/v1/anomalies', { params: { query: { status: 'open', limit: 500 } } }))
+        : none,
+      canReviewPunches(me)
+        ? ok(api.GET('/api/v1/corrections', { params: { query: { status: 'pending', limit: 200 } } }))
+        : none,
+      canReviewRequests(me)
+        ? ok(api.GET('/api/v1/requests', { params: { query: { status: 'pending', limit: 200 } } }))
+        : none,
     ])
     queue.punches = byPunch(a.items)
     queue.corrections = [...c.items].sort((x, y) => x.created_at.localeCompare(y.created_at))
+    // A manager sees their own requests too, but never decides them (403).
+    queue.requests = byStart(r.items.filter((x) => x.user_id !== me?.user_id))
     queue.error = false
-    await loadNames([...a.items.map((x) => x.user_id), ...c.items.map((x) => x.user_id)])
+    await loadNames([...a.items, ...c.items, ...queue.requests].map((x) => x.user_id))
   } catch {
     queue.error = true
   } finally {
@@ -100,4 +127,33 @@ export async function decideCorrection(c: CorrectionOut, decision: 'approve' | '
     await ok(api.POST('/api/v1/corrections/{correction_id}/reject', { params, body: { comment } }))
   }
   queue.corrections = queue.corrections.filter((x) => x.id !== c.id)
+}
+
+/**
+ * Approve or reject a request. A `409` means it is no longer pending (someone decided it first,
+ * or the filer withdrew it): the queue is reloaded and says so. A `409` on a request still
+ * pending is an overlap with an approved one: the caller shows it.
+ */
+export async function decideRequest(
+  me: MeOut | null,
+  r: RequestOut,
+  decision: 'approve' | 'reject',
+  comment: string,
+): Promise<void> {
+  const params = { path: { request_id: r.id } }
+  queue.decidedElsewhere = false
+  try {
+    if (decision === 'approve') {
+      await ok(api.POST('/api/v1/requests/{request_id}/approve', { params, body: { comment } }))
+    } else {
+      await ok(api.POST('/api/v1/requests/{request_id}/reject', { params, body: { comment } }))
+    }
+  } catch (e) {
+    if (!(e instanceof ApiError && e.status === 409)) throw e
+    await loadQueue(me)
+    if (queue.requests.some((x) => x.id === r.id)) throw e
+    queue.decidedElsewhere = true
+    return
+  }
+  queue.requests = queue.requests.filter((x) => x.id !== r.id)
 }
