@@ -89,3 +89,12 @@ async def test_an_unbuilt_console_says_how_to_build_it(tmp_path: Path) -> None:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
         r = await c.get("/console/live")
         assert r.status_code == 503 and "make web" in r.text
+
+
+async def test_the_field_app_admits_the_same_tiles(tmp_path: Path) -> None:
+    """A manager's evidence map in the field app draws the console's tiles: same policy."""
+    settings = Settings(map_tile_url="https://tiles.corp.example/{z}/{x}/{y}.png")
+    async with await _client(tmp_path, settings) as c:
+        policy = (await c.get("/app/")).headers["content-security-policy"]
+        assert "img-src 'self' blob: data: https://tiles.corp.example;" in policy
+        assert "connect-src 'self'" in policy and "frame-ancestors 'none'" in policy
