@@ -150,3 +150,109 @@ def test_a_circle_place_is_created_and_edited(console: Any, server: Server) -> N
     _field(page, "field-wifi").fill("not-a-bssid")
     page.locator("[data-testid=form-save]").click()
     assert page.locator("[data-testid=form-error]").inner_text().startswith("出错了")
+
+
+def test_a_person_is_created_and_deactivated_from_the_console(console: Any, server: Server) -> None:
+    team = server.api("post", "/teams", json={"name": f"西区 {secrets.token_hex(2)}"})
+    page = console.new_page()
+    console_sign_in(page, ADMIN)
+    page.wait_for_url("**/console/live")
+    page.locator("[data-testid=menu-people]").click()
+    page.wait_for_url("**/console/people")
+    email = f"new.{secrets.token_hex(4)}@example.com"
+    page.locator("[data-testid=person-new]").click()
+    _field(page, "person-email").fill(email)
+    _field(page, "person-name").fill("外勤 何静")
+    _field(page, "person-phone").fill("+86 139 0000 1111")
+    page.locator("[data-testid=person-team]").click()
+    page.locator(".el-select-dropdown__item:visible", has_text=team["name"]).click()
+    _field(page, "person-password").fill("he-jing-2026")
+    page.locator("[data-testid=person-save]").click()
+    page.locator("[data-testid=person-form]").wait_for(state="detached")  # saved, closed
+    [made] = server.api("get", "/users", params={"q": email})["items"]
+    row = page.locator(f"[data-testid=person-row][data-user-id={made['id']}]")
+    row.wait_for()
+    assert made["name"] == "外勤 何静" and made["role"] == "staff" and made["active"]
+    assert made["team_id"] == team["id"] and made["phone"].replace(" ", "").endswith("13900001111")
+    server.login(email, "he-jing-2026")  # the password set here signs in
+
+    # A bad phone is refused with the API's words, in the form.
+    row.click()
+    _field(page, "person-phone").fill("call me")
+    page.locator("[data-testid=person-save]").click()
+    assert page.locator("[data-testid=person-error]").inner_text().startswith("出错了")
+    page.keyboard.press("Escape")
+
+    page.locator(f"[data-testid=person-deactivate-{made['id']}]").click()
+    page.locator(".el-message-box .el-button--primary").click()
+    row.wait_for(state="detached")  # the list shows active people by default
+    got = server.api("get", f"/users/{made['id']}")
+    assert got["active"] is False
+    page.locator("[data-testid=people-active]").click()
+    page.locator(".el-select-dropdown__item:visible", has_text="仅已停用").click()
+    state = page.locator(f"[data-testid=person-state-{made['id']}]")
+    state.wait_for()
+    assert state.get_attribute("data-active") == "false"
+
+
+def test_an_api_key_is_created_with_one_scope_and_its_secret_shown_once(
+    console: Any, server: Server
+) -> None:
+    page = console.new_page()
+    console_sign_in(page, ADMIN)
+    page.wait_for_url("**/console/live")
+    page.locator("[data-testid=menu-apikeys]").click()
+    page.wait_for_url("**/console/apikeys")
+    name = f"薪资同步 {secrets.token_hex(2)}"
+    page.locator("[data-testid=key-new]").click()
+    _field(page, "key-name").fill(name)
+    page.locator("[data-testid=scope-teams\\:read]").click()
+    page.locator("[data-testid=key-create]").click()
+    secret = page.locator("[data-testid=key-secret]")
+    secret.wait_for()
+    key = secret.inner_text().strip()
+    assert key.startswith("fpk_key_")
+    [made] = [
+        k
+        for k in server.api("get", "/api-keys", params={"limit": 200})["items"]
+        if k["name"] == name
+    ]
+    assert made["scopes"] == ["teams:read"] and key.endswith(made["hint"])
+    assert "key" not in made  # the API keeps no secret to show again
+    # The key works for its one scope, and only that.
+    assert server.api("get", "/teams", token=key)["items"] is not None
+    r = server._client.get(
+        f"{server.base}/api/v1/users", headers={"Authorization": f"Bearer {key}"}
+    )
+    assert r.status_code == 403
+    page.locator("[data-testid=key-secret-done]").click()
+    secret.wait_for(state="hidden")
+    assert page.locator(f"[data-testid=key-row][data-key-id={made['id']}]").is_visible()
+    assert key not in page.content()  # shown once: gone from the page
+
+
+def test_a_manager_does_not_see_pages_they_may_not_use(console: Any, server: Server) -> None:
+    _, email, _ = new_team(server, "受限组")
+    page = console.new_page()
+    console_sign_in(page, email)
+    page.wait_for_url("**/console/live")
+    page.locator("[data-testid=menu-places]").wait_for()
+    assert page.locator("[data-testid=menu-people]").is_visible()
+    assert page.locator("[data-testid=menu-apikeys]").count() == 0  # admins only
+    page.goto("/console/apikeys")  # nor by its address
+    page.wait_for_url("**/console/live")
+    # Places are read-only for a manager: no new, no delete; the fence shows without tools.
+    page.goto("/console/places")
+    page.locator("[data-role=record]").first.wait_for()
+    assert page.locator("[data-testid=record-new]").count() == 0
+    assert page.locator("[data-testid^=delete-]").count() == 0
+    # People: a manager reads, never writes; nobody outside their team shows.
+    page.goto("/console/people")
+    page.locator("[data-testid=person-row]").first.wait_for()
+    assert page.locator("[data-testid=person-new]").count() == 0
+    _, outsider_id, _ = server.new_staff("别队 钱多")
+    page.locator("[data-testid=people-search] input, input[data-testid=people-search]").press(
+        "Enter"
+    )
+    page.locator("[data-testid=person-row]").first.wait_for()
+    assert page.locator(f"[data-testid=person-row][data-user-id={outsider_id}]").count() == 0

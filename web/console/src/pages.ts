@@ -28,4 +28,6 @@ export const pages: Page[] = [
     scope: 'anomalies:review',
   },
   { name: 'places', path: '/places', icon: 'OfficeBuilding', component: () => import('./pages/places/PlacesPage.vue'), scope: 'places:read' },
+  { name: 'people', path: '/people', icon: 'User', component: () => import('./pages/people/PeoplePage.vue'), scope: 'users:read' },
+  { name: 'apikeys', path: '/apikeys', icon: 'Setting', component: () => import('./pages/apikeys/ApiKeysPage.vue'), scope: 'api_keys:manage' },
 ]
