@@ -28,6 +28,14 @@ export const pages: Page[] = [
     scope: 'anomalies:review',
   },
   { name: 'places', path: '/places', icon: 'OfficeBuilding', component: () => import('./pages/places/PlacesPage.vue'), scope: 'places:read' },
+  {
+    name: 'attendance',
+    path: '/attendance',
+    icon: 'DataAnalysis',
+    component: () => import('./pages/attendance/AttendancePage.vue'),
+    scope: 'attendance:read',
+  },
+  { name: 'rosters', path: '/rosters', icon: 'Calendar', component: () => import('./pages/rosters/RostersPage.vue'), scope: 'attendance:roster' },
   { name: 'people', path: '/people', icon: 'User', component: () => import('./pages/people/PeoplePage.vue'), scope: 'users:read' },
   { name: 'apikeys', path: '/apikeys', icon: 'Setting', component: () => import('./pages/apikeys/ApiKeysPage.vue'), scope: 'api_keys:manage' },
 ]

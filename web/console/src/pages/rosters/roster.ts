@@ -1,0 +1,62 @@
+/** Reading and writing the roster (GET /rosters, PUT /rosters) for the roster grid. */
+import { api, ok } from '../../../../src/api/client'
+import type { components } from '../../../../src/api/schema'
+
+export type Shift = components['schemas']['ShiftOut']
+/** A cell: a shift id, `rest`, or null (no entry). */
+export type Value = string | null
+export interface Person {
+  id: string
+  name: string
+}
+
+export const key = (userId: string, date: string): string => `${userId}|${date}`
+
+const PALETTE = ['#1561d4', '#e58a00', '#0e8a8a', '#8e44ad', '#d6336c', '#0a7d3b', '#5b6bbf', '#a0522d']
+
+/** Each shift its own colour, in the order the shifts are listed. */
+export function shiftColours(shifts: Shift[]): Record<string, string> {
+  return Object.fromEntries(shifts.map((s, i) => [s.id, PALETTE[i % PALETTE.length]]))
+}
+
+export async function loadShifts(): Promise<Shift[]> {
+  const page = await ok(api.GET('/api/v1/shifts', { params: { query: { limit: 500 } } }))
+  return page.items
+}
+
+/** The active people the caller sees (of one team when given), by name. */
+export async function loadPeople(teamId: string | null): Promise<Person[]> {
+  const people: Person[] = []
+  let cursor: string | null | undefined = undefined
+  do {
+    const page: { items: { id: string; name: string }[]; next_cursor?: string | null } = await ok(
+      api.GET('/api/v1/users', { params: { query: { team_id: teamId, active: true, limit: 500, cursor } } }),
+    )
+    people.push(...page.items.map((u) => ({ id: u.id, name: u.name })))
+    cursor = page.next_cursor
+  } while (cursor)
+  return people.sort((a, b) => a.name.localeCompare(b.name, 'zh-CN') || a.id.localeCompare(b.id))
+}
+
+/** Every stored entry from `from` to `to`: cell key → shift id or `rest`. */
+export async function loadRoster(from: string, to: string, teamId: string | null): Promise<Record<string, string>> {
+  const cells: Record<string, string> = {}
+  let cursor: string | null | undefined = undefined
+  do {
+    const page: { items: { user_id: string; days: { date: string; shift_id: string }[] }[]; next_cursor?: string | null } = await ok(
+      api.GET('/api/v1/rosters', { params: { query: { from, to, team_id: teamId, limit: 500, cursor } } }),
+    )
+    for (const person of page.items) for (const d of person.days) cells[key(person.user_id, d.date)] = d.shift_id
+    cursor = page.next_cursor
+  } while (cursor)
+  return cells
+}
+
+/** Save the changed cells as single-day entries (null clears the day). */
+export async function saveRoster(changes: Record<string, Value>): Promise<{ set: number; cleared: number }> {
+  const entries = Object.entries(changes).map(([k, shift_id]) => {
+    const [user_id, date] = k.split('|')
+    return { user_id, date, shift_id }
+  })
+  return await ok(api.PUT('/api/v1/rosters', { body: { entries } }))
+}
