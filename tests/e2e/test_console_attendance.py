@@ -298,3 +298,186 @@ def test_a_roster_is_filled_by_pattern_and_saved(console: Any, server: Server) -
         params={"from": first.isoformat(), "to": first.isoformat()[:8] + "03", "user_id": user_id},
     )["items"][0]["days"]
     assert days[-1] == {"date": (second + timedelta(days=1)).isoformat(), "shift_id": "rest"}
+
+
+# The README picture: a team's last month, people × days, in Chinese.
+MONTH_TEAM = [
+    "王伟",
+    "李静",
+    "张磊",
+    "刘洋",
+    "陈晨",
+    "杨帆",
+    "赵敏",
+    "黄磊",
+    "周婷",
+    "吴昊",
+    "徐丽",
+    "孙浩",
+    "马骏",
+    "朱琳",
+]
+
+
+def _seed_month(server: Server, team_id: str, first: date) -> list[str]:
+    """Every workday of the month punched for each person of the team: mostly on time, some
+    late, very late, early, a missing clock-out, an absent day, annual leave and a trip."""
+    import random
+
+    rng = random.Random(16)
+    zone = _zone(server)
+    people = [team_member(server, team_id, name) for name in MONTH_TEAM]
+    server.api("put", "/policy", json={"stale_offline_h": 24 * 90})
+    shift = server.api(
+        "post",
+        "/shifts",
+        json={
+            "name": f"标准班 {secrets.token_hex(2)}",
+            "periods": [{"start": "09:00", "end": "18:00"}],
+            "grace_late_min": 5,
+            "serious_late_min": 30,
+        },
+    )
+    server.api(
+        "post",
+        "/attendance-groups",
+        json={
+            "name": f"上海外勤 {secrets.token_hex(2)}",
+            "schedule": "fixed",
+            "shift_id": shift["id"],
+            "user_ids": [u for u, _ in people],
+        },
+    )
+    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+    def at(d: date, hh: int, mm: int) -> str:
+        return (
+            datetime.combine(d, datetime.min.time(), zone).replace(hour=hh, minute=mm).isoformat()
+        )
+
+    for n, (_, token) in enumerate(people):
+        away = {days[8 + n % 9]} if n % 4 == 1 else set()  # a day of annual leave
+        trip = {days[15 + n % 5], days[16 + n % 5]} if n % 5 == 2 else set()
+        punches: list[dict[str, Any]] = []
+        for d in days:
+            if d.isoweekday() > 5 or d in away or d in trip:
+                continue
+            roll = rng.random()
+            if roll < 0.03:
+                continue  # absent
+            came = (8, 40 + rng.randrange(15))
+            if roll < 0.12:
+                came = (9, 8 + rng.randrange(15))  # late
+            elif roll < 0.15:
+                came = (9, 40 + rng.randrange(15))  # very late
+            left: tuple[int, int] | None = (18, rng.randrange(40))
+            if 0.15 <= roll < 0.19:
+                left = (17, 20 + rng.randrange(30))  # left early
+            elif 0.19 <= roll < 0.22:
+                left = None  # forgot to clock out
+            for kind, hm in (("clock_in", came), ("clock_out", left)):
+                if hm:
+                    punches.append(
+                        {
+                            "client_id": str(uuid4()),
+                            "kind": kind,
+                            "captured_at": at(d, *hm),
+                            "offline": True,
+                            "location": {
+                                "lat": OFFICE[0],
+                                "lon": OFFICE[1],
+                                "accuracy_m": 12,
+                                "source": "gps",
+                            },
+                        }
+                    )
+        server.api("post", "/punches/batch", token=token, json={"punches": punches})
+        for kind, leave_days, extra in (
+            ("leave", away, {"leave_type": "annual"}),
+            ("trip", trip, {}),
+        ):
+            if leave_days:
+                start, end = min(leave_days), max(leave_days) + timedelta(days=1)
+                made = server.api(
+                    "post",
+                    "/requests",
+                    token=token,
+                    json={
+                        "kind": kind,
+                        "unit": "day",
+                        "start": at(start, 0, 0),
+                        "end": at(end, 0, 0),
+                        "reason": "年假" if kind == "leave" else "去苏州客户处",
+                        **extra,
+                    },
+                )
+                server.api("post", f"/requests/{made['id']}/approve", json={"comment": "同意"})
+    server.api(
+        "post",
+        "/attendance/recompute",
+        json={"from": days[0].isoformat(), "to": days[-1].isoformat(), "team_id": team_id},
+    )
+    want = len(people) * len(days)
+    deadline = time.monotonic() + 120
+    while True:
+        got = server.api(
+            "get",
+            "/attendance/days",
+            params={
+                "from": days[0].isoformat(),
+                "to": days[-1].isoformat(),
+                "team_id": team_id,
+                "limit": 500,
+            },
+        )
+        done = [r for r in got["items"] if r["status"]]
+        if len(done) >= want and not got["next_cursor"]:
+            break
+        assert time.monotonic() < deadline, f"{len(done)} of {want} days computed"
+        time.sleep(1)  # polling the API for the job
+    return [u for u, _ in people]
+
+
+def test_screenshot_of_the_attendance_grid(
+    browser: Any, server: Server, built_console: Any, tmp_path: Any
+) -> None:
+    """docs/img/console-attendance.png: last month of a team of 14 (FIELDPUNCH_UPDATE_SCREENSHOT=1
+    writes it; otherwise it is taken and checked)."""
+    import os
+    import shutil
+    from pathlib import Path
+
+    from PIL import Image
+
+    team_id, email, _ = new_team(server, "上海外勤一组")
+    first = (datetime.now(_zone(server)).date().replace(day=1) - timedelta(days=1)).replace(day=1)
+    people = _seed_month(server, team_id, first)
+    ctx = browser.new_context(
+        base_url=server.base,
+        viewport={"width": 1280, "height": 800},
+        locale="zh-CN",
+        timezone_id="Asia/Shanghai",
+    )
+    ctx.route(lambda url: not url.startswith(server.base), lambda route: route.abort())
+    try:
+        page = ctx.new_page()
+        _open_grid(page, email, f"{first:%Y-%m}")
+        rows = page.locator("[data-testid=grid-row]")
+        rows.nth(len(people) - 1).wait_for()
+        assert rows.count() == len(people)
+        statuses = set(
+            page.locator("[data-testid=day-cell]").evaluate_all(
+                "els => els.map(e => e.dataset.status)"
+            )
+        )
+        assert {"normal", "late", "rest", "leave"} <= statuses
+        shot = tmp_path / "console-attendance.png"
+        page.screenshot(path=str(shot))
+    finally:
+        ctx.close()
+    with Image.open(shot) as img:
+        assert img.size == (1280, 800)
+    if os.environ.get("FIELDPUNCH_UPDATE_SCREENSHOT") == "1":
+        img_dir = Path(__file__).resolve().parents[2] / "docs" / "img"
+        shutil.copy(shot, img_dir / "console-attendance.png")
