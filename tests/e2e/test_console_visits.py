@@ -1,0 +1,273 @@
+"""The console's visit pages (/console/visits, /routes, /performance) in a real browser against
+a real `fieldpunch serve`: a plan made from the console becomes a visit done by the rep's
+punches, the day's route, team scoping, and the performance chart. Screenshot:
+docs/img/console-visits.png (`FIELDPUNCH_UPDATE_SCREENSHOT=1`)."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from datetime import time as dt_time
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+from zoneinfo import ZoneInfo
+
+from tests.e2e.conftest import CUSTOMER_AT, OFFICE, Server, desktop
+from tests.e2e.test_console import console_sign_in, new_team, punch, team_member
+
+IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
+
+
+def _eventually(check: Callable[[], Any], what: str, timeout: float = 20.0) -> Any:
+    """Poll the API until `check` answers (visits follow punches through a periodic job)."""
+    deadline = time.monotonic() + timeout
+    while not (got := check()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout} s: {what}")
+        time.sleep(0.25)
+    return got
+
+
+def _customer(server: Server, name: str, at: tuple[float, float] = CUSTOMER_AT) -> str:
+    body = {"name": f"{name} {secrets.token_hex(2)}", "location": {"lat": at[0], "lon": at[1]}}
+    return str(server.api("post", "/customers", json=body | {"radius_m": 120})["id"])
+
+
+def _local_day(server: Server) -> str:
+    tz = ZoneInfo(server.api("get", "/org")["timezone"])
+    return datetime.now(tz).date().isoformat()
+
+
+def _visit_punch(
+    server: Server, token: str, kind: str, customer_id: str, minutes_ago: float, **extra: Any
+) -> Any:
+    """A visit punch made `minutes_ago` and sent now, as a phone's offline queue sends it."""
+    at = datetime.now(UTC) - timedelta(minutes=minutes_ago)
+    lat, lon = CUSTOMER_AT
+    return server.api(
+        "post",
+        "/punches",
+        token=token,
+        json={
+            "client_id": str(uuid4()),
+            "kind": kind,
+            "captured_at": at.isoformat(),
+            "offline": True,
+            "location": {"lat": lat + 0.00005, "lon": lon, "accuracy_m": 12},
+            "customer_id": customer_id,
+            **extra,
+        },
+    )
+
+
+def _done(server: Server, visit_id: str) -> dict[str, Any]:
+    return _eventually(  # type: ignore[no-any-return]
+        lambda: (v := server.api("get", f"/visits/{visit_id}"))["state"] == "done" and v,
+        f"visit {visit_id} done",
+    )
+
+
+def _visit_done(server: Server, token: str, visit_id: str, customer_id: str) -> dict[str, Any]:
+    """Check in 30 minutes ago and out 5 minutes ago: a 25-minute visit."""
+    _visit_punch(server, token, "visit_in", customer_id, 30, visit_id=visit_id)
+    _visit_punch(server, token, "visit_out", customer_id, 5, visit_id=visit_id)
+    return _done(server, visit_id)
+
+
+def _plan(server: Server, user_id: str, customer_id: str, token: str | None = None) -> Any:
+    tz = ZoneInfo(server.api("get", "/org")["timezone"])
+    late = datetime.combine(datetime.now(tz).date(), dt_time(23, 0), tz)  # still ahead: planned
+    body = {
+        "customer_id": customer_id,
+        "user_id": user_id,
+        "planned_start": late.isoformat(),
+        "expected_min": 30,
+        "purpose": "季度回访",
+    }
+    return server.api("post", "/visits", token=token, json=body)
+
+
+def _choose(page: Any, select: str, option: str) -> None:
+    page.locator(f"[data-testid={select}]").click()
+    page.locator(f"[data-testid={option}]").click()
+
+
+def test_a_plan_made_in_the_console_is_done_by_the_reps_punches(
+    console: Any, server: Server
+) -> None:
+    team_id, email, _ = new_team(server)
+    rep = f"销售 {secrets.token_hex(2)}"
+    staff_id, staff_token = team_member(server, team_id, rep)
+    customer_id = _customer(server, "浦东医药")
+    page = console.new_page()
+    errors: list[Any] = []
+    page.on("pageerror", lambda e: errors.append(e))
+    console_sign_in(page, email)
+    page.wait_for_url("**/console/live")
+    page.locator("[data-testid=menu-visits]").click()
+    page.wait_for_url("**/console/visits")
+    page.wait_for_selector("[data-testid=visit-calendar]")
+
+    page.locator("[data-testid=plan-one]").click()
+    _choose(page, "plan-user", f"plan-user-{staff_id}")
+    _choose(page, "plan-customer", f"plan-customer-{customer_id}")
+    page.locator("input[data-testid=plan-purpose]").fill("新品介绍")
+    page.locator("[data-testid=plan-save]").click()
+    card = page.locator("[data-testid=calendar-visit][data-state=planned]")
+    card.wait_for()
+    visit_id = card.get_attribute("data-visit-id")
+    stored = server.api("get", f"/visits/{visit_id}")
+    assert stored["user_id"] == staff_id and stored["customer_id"] == customer_id
+    assert stored["purpose"] == "新品介绍" and stored["planned"] is True
+    assert stored["day"] == _local_day(server)
+    today_cell = page.locator(f"[data-testid=calendar-day][data-day='{stored['day']}']")
+    assert today_cell.locator(f"[data-visit-id={visit_id}]").count() == 1
+
+    done = _visit_done(server, staff_token, str(visit_id), customer_id)
+    assert done["duration_min"] == 25.0
+
+    page.reload()
+    page.locator("#tab-records").click()
+    row = page.locator(
+        f"[data-testid=record-list] [data-testid=row-visit][data-visit-id={visit_id}]"
+    )
+    row.wait_for()
+    assert row.get_attribute("data-state") == "done"
+    line = page.locator(
+        "[data-testid=record-list] tr",
+        has=page.locator(f"[data-testid=row-visit][data-visit-id={visit_id}]"),
+    )
+    assert line.locator("[data-testid=row-duration]").inner_text() == "25 分钟"
+    line.locator("[data-testid=open-visit]").click()
+    record = page.locator(f"[data-testid=visit-record][data-visit-id={visit_id}]")
+    record.wait_for()
+    assert record.locator("[data-testid=record-duration]").get_attribute("data-minutes") == "25"
+    assert rep in record.inner_text() and "已完成" in record.inner_text()
+    assert not errors, [e.stack for e in errors]
+
+
+def test_a_persons_day_drawn_as_a_route(console: Any, server: Server) -> None:
+    team_id, email, _ = new_team(server)
+    rep = f"销售 {secrets.token_hex(2)}"
+    staff_id, staff_token = team_member(server, team_id, rep)
+    customer_id = _customer(server, "张江药谷")
+    visit = _plan(server, staff_id, customer_id)
+    _visit_done(server, staff_token, visit["id"], customer_id)
+    punch(server, staff_token, OFFICE)  # back at the office, ~800 m away
+    day = _local_day(server)
+    route = server.api("get", "/reports/route", params={"user_id": staff_id, "date": day})
+    assert len(route["stops"]) == 1 and route["distance_m"] > 500
+
+    page = console.new_page()
+    console_sign_in(page, email)
+    page.wait_for_url("**/console/live")
+    page.goto("/console/routes")
+    _choose(page, "route-user", "route-user-" + staff_id)
+    count = page.locator("[data-testid=route-stop-count]")
+    count.wait_for()
+    assert count.get_attribute("data-n") == "1" and count.inner_text() == "1 个拜访点"
+    distance = page.locator("[data-testid=route-distance]")
+    assert float(distance.get_attribute("data-m") or 0) == route["distance_m"]
+    assert distance.inner_text() == f"行程 {round(route['distance_m'])} m"
+    assert page.locator("[data-testid=route-point]").count() == 3
+    assert page.locator("[data-testid=route-map] path.fp-route-line").count() == 1
+    stop = page.locator(f"[data-testid=route-stop][data-visit-id={visit['id']}]")
+    assert "停留 25 min" in stop.inner_text()
+
+
+def test_a_manager_of_team_a_does_not_see_team_b_visits(console: Any, server: Server) -> None:
+    team_a, email_a, _ = new_team(server, "A组")
+    team_b, _, _ = new_team(server, "B组")
+    a_id, _ = team_member(server, team_a, f"甲 {secrets.token_hex(2)}")
+    b_id, _ = team_member(server, team_b, f"乙 {secrets.token_hex(2)}")
+    customer_id = _customer(server, "虹桥商贸")
+    mine = _plan(server, a_id, customer_id)
+    theirs = _plan(server, b_id, customer_id)
+
+    page = console.new_page()
+    console_sign_in(page, email_a)
+    page.wait_for_url("**/console/live")
+    page.goto("/console/visits")
+    page.locator(f"[data-testid=calendar-visit][data-visit-id={mine['id']}]").wait_for()
+    assert page.locator(f"[data-visit-id={theirs['id']}]").count() == 0
+    page.locator("[data-testid=plans-view] >> text=列表").click()
+    page.locator(f"[data-testid=visit-list] [data-visit-id={mine['id']}]").wait_for()
+    assert page.locator(f"[data-visit-id={theirs['id']}]").count() == 0
+    # Nor in the person filter, nor on the route page (the API answers 404 for them).
+    page.locator("[data-testid=filter-user]").click()
+    options = page.locator(".el-select-dropdown__item:visible")
+    options.first.wait_for()
+    names = options.all_inner_texts()
+    assert not any(n.startswith("乙 ") for n in names) and any(n.startswith("甲 ") for n in names)
+
+
+def test_the_performance_page_draws_a_chart_of_the_apis_numbers(
+    console: Any, server: Server
+) -> None:
+    team_id, email, _ = new_team(server)
+    rep = f"销售 {secrets.token_hex(2)}"
+    staff_id, staff_token = team_member(server, team_id, rep)
+    customer_id = _customer(server, "陆家嘴金融")
+    done = _plan(server, staff_id, customer_id)
+    _plan(server, staff_id, customer_id)  # planned, not done
+    _visit_done(server, staff_token, done["id"], customer_id)
+    day = _local_day(server)
+    api = server.api(
+        "get",
+        "/reports/performance",
+        token=server.login(email),
+        params={"view": "person", "from": day[:8] + "01", "to": day},
+    )
+    [row] = [r for r in api["items"] if r["user_id"] == staff_id]
+    assert row["planned"] == 2 and row["done"] == 1
+
+    page = console.new_page()
+    console_sign_in(page, email)
+    page.wait_for_url("**/console/live")
+    page.goto("/console/performance")
+    chart = page.locator("[data-testid=perf-chart-visits] canvas")
+    chart.wait_for()
+    box = chart.bounding_box()
+    assert box and box["width"] > 200 and box["height"] > 200
+    for key in ("planned", "done", "completion_rate_pct", "customer_min"):
+        cell = page.locator(f"[data-testid=perf-table] [data-key={key}][data-row='{rep}']")
+        assert float(cell.inner_text()) == row[key], key
+    # The chart draws the table's numbers: the series it was given, per person in the API's order.
+    drawn = json.loads(
+        page.locator("[data-testid=perf-chart-visits] [data-testid=chart]").get_attribute(
+            "data-series"
+        )
+        or "[]"
+    )
+    i = [r["name"] for r in api["items"]].index(rep)
+    assert drawn[0][i] == row["planned"] and drawn[1][i] == row["done"]
+
+
+def test_screenshot_of_the_visits_page(browser: Any, server: Server, built_console: Any) -> None:
+    team_id, email, _ = new_team(server, "浦东拜访组")
+    people = [team_member(server, team_id, n) for n in ("王伟", "李静", "张磊")]
+    customers = [_customer(server, n, (CUSTOMER_AT[0] + i * 0.002, CUSTOMER_AT[1])) for i, n in
+                 enumerate(("华东精密", "浦江药业", "申城物流", "东方商厦"))]  # fmt: skip
+    for i, (uid, token) in enumerate(people):
+        for j, cid in enumerate(customers[: 3 - i]):
+            v = _plan(server, uid, cid)
+            if j == 0:
+                _visit_done(server, token, v["id"], cid)
+    with desktop(browser, server, width=1280) as ctx:
+        page = ctx.new_page()
+        page.set_viewport_size({"width": 1280, "height": 800})
+        console_sign_in(page, email)
+        page.wait_for_url("**/console/live")
+        page.goto("/console/visits")
+        page.locator("[data-testid=calendar-visit][data-state=done]").first.wait_for()
+        shot = server.data_dir / "console-visits.png"
+        page.screenshot(path=str(shot))
+    if os.environ.get("FIELDPUNCH_UPDATE_SCREENSHOT") == "1":
+        IMG.mkdir(parents=True, exist_ok=True)
+        shutil.copy(shot, IMG / "console-visits.png")
