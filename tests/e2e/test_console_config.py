@@ -256,3 +256,57 @@ def test_a_manager_does_not_see_pages_they_may_not_use(console: Any, server: Ser
     )
     page.locator("[data-testid=person-row]").first.wait_for()
     assert page.locator(f"[data-testid=person-row][data-user-id={outsider_id}]").count() == 0
+
+
+def test_the_places_screenshot(
+    browser: Any, server: Server, built_console: Any, tmp_path: Any
+) -> None:
+    """docs/img/console-places.png: a place with a polygon geofence open for editing (1280×800,
+    zh-CN). Written when FIELDPUNCH_UPDATE_SCREENSHOT=1 (`make screenshot`), else only taken."""
+    import os
+    import shutil
+    from pathlib import Path
+
+    from PIL import Image
+
+    from tests.e2e.conftest import desktop
+
+    lat, lon = _somewhere()
+    ring = [
+        [lon - 0.0016, lat - 0.0009],
+        [lon + 0.0013, lat - 0.0011],
+        [lon + 0.0017, lat + 0.0004],
+        [lon + 0.0002, lat + 0.0012],
+        [lon - 0.0014, lat + 0.0009],
+    ]
+    place = server.api(
+        "post",
+        "/places",
+        json={
+            "name": f"张江研发园区 {secrets.token_hex(1)}",
+            "kind": "site",
+            "address": "浦东新区张江路 88 号",
+            "location": {"lat": lat, "lon": lon},
+            "polygon": {"type": "Polygon", "coordinates": [[*ring, ring[0]]]},
+            "wifi_bssids": ["a4:5e:60:c1:22:01", "a4:5e:60:c1:22:02"],
+        },
+    )
+    with desktop(browser, server, "zh-CN", width=1280) as ctx:
+        page = ctx.new_page()
+        page.set_viewport_size({"width": 1280, "height": 800})
+        console_sign_in(page, ADMIN)
+        page.wait_for_url("**/console/live")
+        page.goto("/console/places")
+        page.locator(f"[data-testid=record-{place['id']}]").click()
+        page.wait_for_selector("[data-testid=fence-shape][data-shape=polygon]")
+        page.wait_for_selector(".el-drawer.open, .el-drawer", state="visible")
+        page.wait_for_function(
+            "() => !document.querySelector('.el-drawer')?.getAnimations?.().length"
+        )
+        shot = Path(tmp_path) / "console-places.png"
+        page.screenshot(path=str(shot))
+    with Image.open(shot) as img:
+        assert img.size == (1280, 800)
+    if os.environ.get("FIELDPUNCH_UPDATE_SCREENSHOT") == "1":
+        img_dir = Path(__file__).resolve().parents[2] / "docs" / "img"
+        shutil.copy(shot, img_dir / "console-places.png")
