@@ -177,3 +177,67 @@ def test_staff_have_no_review_tab(context: Any, server: Server) -> None:
     page.goto("/app/review")
     page.wait_for_url("**/app/")  # the route itself is refused
     assert page.locator("[data-testid=review-requests]").count() == 0
+
+
+def test_staff_file_leave_on_the_phone_see_it_decided_and_withdraw_one(
+    context: Any, browser: Any, server: Server
+) -> None:
+    manager, staff_id, _, _ = _team_with_manager(server, "自助")
+    email = server.api("get", f"/users/{staff_id}")["email"]
+    zone = ZoneInfo(server.api("get", "/org")["timezone"])
+    day = datetime.now(zone).date() + timedelta(days=3)
+
+    page = context.new_page()
+    sign_in(page, email)
+    page.locator("[data-testid=tab-me]").click()
+    page.locator("[data-testid=request-open]").click()
+    page.locator("[data-testid=request-kind]").select_option("leave")
+    page.locator("[data-testid=request-leave-type]").select_option("sick")
+    page.locator("[data-testid=request-from]").fill(day.isoformat())
+    page.locator("[data-testid=request-to]").fill(day.isoformat())
+    page.locator("[data-testid=request-reason]").fill("发烧，去医院")
+    page.locator("[data-testid=request-submit]").click()
+    page.wait_for_selector("[data-testid=request-sent]")
+    mine = page.locator("[data-testid=my-request][data-status=pending]")
+    mine.wait_for()
+    assert "病假" in mine.inner_text() and "审批中" in mine.inner_text()
+    filed = server.api("get", "/requests", params={"user_id": staff_id})["items"]
+    assert len(filed) == 1 and filed[0]["leave_type"] == "sick"
+    start = datetime.fromisoformat(filed[0]["start"]).astimezone(zone)
+    assert (start.date(), start.hour) == (day, 0)  # the org's local midnight
+
+    # The manager approves it on their phone; the staff member sees it approved.
+    with phone(browser, server, "zh-CN") as boss:
+        p = boss.new_page()
+        sign_in(p, manager)
+        _open_review(p)
+        item = p.locator(f"[data-testid=review-request][data-request-id='{filed[0]['id']}']")
+        item.locator("[data-testid=review-approve]").click()
+        item.wait_for(state="detached")
+    page.reload()
+    page.wait_for_selector(f"[data-request-id='{filed[0]['id']}'][data-status=approved]")
+
+    # An overtime request filed and then withdrawn while still pending.
+    page.locator("[data-testid=request-open]").click()
+    page.locator("[data-testid=request-kind]").select_option("overtime")
+    # The same day first: it overlaps the approved leave, and the form says so.
+    page.locator("[data-testid=request-from]").fill(day.isoformat())
+    page.locator("[data-testid=request-start-time]").fill("19:00")
+    page.locator("[data-testid=request-end-time]").fill("21:30")
+    page.locator("[data-testid=request-reason]").fill("版本上线")
+    page.locator("[data-testid=request-submit]").click()
+    error = page.locator("[data-testid=request-error]")
+    error.wait_for()
+    assert "已批准的申请时间重叠" in error.inner_text()
+    page.locator("[data-testid=request-from]").fill((day + timedelta(days=1)).isoformat())
+    page.locator("[data-testid=request-start-time]").fill("19:00")
+    page.locator("[data-testid=request-end-time]").fill("21:30")
+    page.locator("[data-testid=request-reason]").fill("版本上线")
+    page.locator("[data-testid=request-submit]").click()
+    pending = page.locator("[data-testid=my-request][data-status=pending]")
+    pending.wait_for()
+    assert "2.5 小时" in pending.inner_text()
+    pending.locator("[data-testid=request-cancel]").click()
+    page.wait_for_selector("[data-testid=my-request][data-status=cancelled]")
+    got = server.api("get", "/requests", params={"user_id": staff_id, "kind": "overtime"})
+    assert [r["status"] for r in got["items"]] == ["cancelled"]

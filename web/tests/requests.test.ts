@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { byStart, requestDuration, requestSpan } from '../src/lib/requests'
+import { byStart, requestBody, requestDuration, requestSpan, zonedIso } from '../src/lib/requests'
 
 const halves = { am: '上午', pm: '下午' }
 const SH = 'Asia/Shanghai'
@@ -44,5 +44,50 @@ describe('byStart', () => {
     const a = { id: 'a', start: '2026-12-20T00:00:00Z', created_at: '2026-12-01T00:00:00Z' }
     const b = { id: 'b', start: '2026-12-10T00:00:00Z', created_at: '2026-12-02T00:00:00Z' }
     expect(byStart([a, b]).map((x) => x.id)).toEqual(['b', 'a'])
+  })
+})
+
+describe('zonedIso and requestBody', () => {
+  const form = {
+    kind: 'leave' as const,
+    leaveType: 'annual' as const,
+    unit: 'day' as const,
+    from: '2026-12-14',
+    to: '2026-12-15',
+    fromHalf: 'am' as const,
+    toHalf: 'pm' as const,
+    startTime: '18:00',
+    endTime: '21:30',
+    reason: ' 回老家 ',
+  }
+  it('writes local wall times with the zone offset', () => {
+    expect(zonedIso('2026-12-14', '00:00', SH)).toBe('2026-12-14T00:00:00+08:00')
+    expect(zonedIso('2026-12-31', '00:00', SH, 1)).toBe('2027-01-01T00:00:00+08:00')
+    expect(zonedIso('2026-07-01', '09:30', 'Europe/Berlin')).toBe('2026-07-01T09:30:00+02:00')
+    expect(zonedIso('2026-12-01', '09:30', 'America/New_York')).toBe('2026-12-01T09:30:00-05:00')
+  })
+  it('runs days from the first midnight to the midnight after the last day', () => {
+    expect(requestBody(form, SH)).toEqual({
+      kind: 'leave',
+      leave_type: 'annual',
+      unit: 'day',
+      start: '2026-12-14T00:00:00+08:00',
+      end: '2026-12-16T00:00:00+08:00',
+      reason: '回老家',
+    })
+  })
+  it('starts and ends half days at midnight or noon', () => {
+    const b = requestBody({ ...form, unit: 'half_day', fromHalf: 'pm', toHalf: 'am' }, SH)
+    expect([b.start, b.end]).toEqual(['2026-12-14T12:00:00+08:00', '2026-12-15T12:00:00+08:00'])
+  })
+  it('counts overtime in hours, past midnight when it ends earlier, with no leave type', () => {
+    const b = requestBody({ ...form, kind: 'overtime', startTime: '20:00', endTime: '01:00' }, SH)
+    expect(b).toEqual({
+      kind: 'overtime',
+      unit: 'hour',
+      start: '2026-12-14T20:00:00+08:00',
+      end: '2026-12-15T01:00:00+08:00',
+      reason: '回老家',
+    })
   })
 })
