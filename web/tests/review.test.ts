@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { AnomalyOut } from '../src/api/types'
-import { byPunch, canReview } from '../src/lib/review'
+import { byPunch, canReview, canReviewPunches, canReviewRequests } from '../src/lib/review'
 
 const anomaly = (id: string, punch: string, severity: AnomalyOut['severity'], time: string, status: AnomalyOut['status'] = 'open'): AnomalyOut => ({
   id,
@@ -37,5 +37,14 @@ describe('the review queue', () => {
     expect(canReview(me(['anomalies:read', 'anomalies:review']))).toBe(true)
     expect(canReview(me(['anomalies:read']))).toBe(false)
     expect(canReview(null)).toBe(false)
+  })
+
+  it('shows the tab for either queue, and each queue with its own scope', () => {
+    const me = (scopes: string[]) => ({ scopes }) as never
+    const requestsOnly = me(['attendance:read', 'attendance:review'])
+    expect(canReview(requestsOnly)).toBe(true)
+    expect(canReviewRequests(requestsOnly)).toBe(true)
+    expect(canReviewPunches(requestsOnly)).toBe(false)
+    expect(canReview(me(['attendance:read', 'attendance:request']))).toBe(false) // staff
   })
 })
