@@ -34,8 +34,11 @@ def _eventually(check: Callable[[], Any], what: str, timeout: float = 20.0) -> A
     return got
 
 
-def _customer(server: Server, name: str, at: tuple[float, float] = CUSTOMER_AT) -> str:
-    body = {"name": f"{name} {secrets.token_hex(2)}", "location": {"lat": at[0], "lon": at[1]}}
+def _customer(
+    server: Server, name: str, at: tuple[float, float] = CUSTOMER_AT, unique: bool = True
+) -> str:
+    named = f"{name} {secrets.token_hex(2)}" if unique else name
+    body = {"name": named, "location": {"lat": at[0], "lon": at[1]}}
     return str(server.api("post", "/customers", json=body | {"radius_m": 120})["id"])
 
 
@@ -249,16 +252,100 @@ def test_the_performance_page_draws_a_chart_of_the_apis_numbers(
     assert drawn[0][i] == row["planned"] and drawn[1][i] == row["done"]
 
 
+def test_a_week_planned_at_once_one_cancelled_customers_and_the_heat_map(
+    console: Any, server: Server
+) -> None:
+    team_id, email, manager_id = new_team(server)
+    rep = f"销售 {secrets.token_hex(2)}"
+    staff_id, staff_token = team_member(server, team_id, rep)
+    customer_id = _customer(server, "金桥制造")
+    # A customer the rep owns and nobody visited: listed as not visited, with its timeline.
+    idle = server.api(
+        "post",
+        "/customers",
+        json={"name": f"久未拜访 {secrets.token_hex(2)}", "owner_id": staff_id,
+              "location": {"lat": CUSTOMER_AT[0] + 0.01, "lon": CUSTOMER_AT[1]}},
+    )  # fmt: skip
+    page = console.new_page()
+    console_sign_in(page, email)
+    page.wait_for_url("**/console/live")
+    page.goto("/console/visits")
+    page.locator("[data-testid=next-week]").click()  # next week: every day still ahead
+    page.locator("[data-testid=plan-week]").click()
+    _choose(page, "plan-user", f"plan-user-{staff_id}")
+    _choose(page, "plan-customer", f"plan-customer-{customer_id}")
+    page.locator("[data-testid=plan-save]").click()
+    cards = page.locator("[data-testid=calendar-visit]")
+    cards.nth(4).wait_for()
+    assert cards.count() == 5  # Monday to Friday, ticked by default
+    made = server.api("get", "/visits", params={"user_id": staff_id})["items"]
+    assert len(made) == 5 and {v["state"] for v in made} == {"planned"}
+    assert len({v["day"] for v in made}) == 5
+
+    page.locator("[data-testid=plans-view] >> text=列表").click()
+    first = sorted(made, key=lambda v: v["day"])[0]
+    line = page.locator(
+        "[data-testid=visit-list] tr",
+        has=page.locator(f"[data-testid=row-visit][data-visit-id={first['id']}]"),
+    )
+    line.locator("[data-testid=cancel-visit]").click()
+    box = page.locator(".fp-cancel-visit")
+    box.locator("input").fill("客户出差")
+    box.locator(".el-message-box__btns .el-button--primary").click()
+    page.wait_for_selector(
+        f"[data-testid=visit-list] [data-visit-id={first['id']}][data-state=cancelled]"
+    )
+    cancelled = server.api("get", f"/visits/{first['id']}")
+    assert cancelled["state"] == "cancelled" and cancelled["cancel_reason"] == "客户出差"
+    assert cancelled["cancelled_by"] == manager_id
+
+    page.locator("#tab-customers").click()
+    row = page.locator(f"[data-testid=not-visited-customer][data-customer-id={idle['id']}]")
+    row.wait_for()
+    row.click()
+    timeline = page.locator("[data-testid=customer-timeline]")
+    timeline.wait_for()
+    assert "已完成拜访 0 次" in timeline.inner_text() and "从未拜访" in timeline.inner_text()
+
+    # The heat map: this rep's visit today at the customer is one cell.
+    today = _plan(server, staff_id, customer_id)
+    _visit_done(server, staff_token, today["id"], customer_id)
+    page.goto("/console/routes")
+    page.locator("#tab-heatmap").click()
+    cells = page.locator("[data-testid=heat-cells]")
+    cells.wait_for()
+    _choose(page, "heat-user", f"heat-user-{staff_id}")
+    page.wait_for_selector("[data-testid=heat-cells][data-n='1']")
+    assert page.locator("[data-testid=heat-map] path.fp-heat-cell").count() == 1
+    _choose(page, "heat-resolution", "heat-resolution-5")
+    page.wait_for_selector("[data-testid=heat-cells][data-n='1']:has-text('共 1 次')")
+
+
 def test_screenshot_of_the_visits_page(browser: Any, server: Server, built_console: Any) -> None:
     team_id, email, _ = new_team(server, "浦东拜访组")
     people = [team_member(server, team_id, n) for n in ("王伟", "李静", "张磊")]
-    customers = [_customer(server, n, (CUSTOMER_AT[0] + i * 0.002, CUSTOMER_AT[1])) for i, n in
-                 enumerate(("华东精密", "浦江药业", "申城物流", "东方商厦"))]  # fmt: skip
+    customers = [
+        _customer(server, n, (CUSTOMER_AT[0] + i * 0.002, CUSTOMER_AT[1]), unique=False)
+        for i, n in enumerate(("华东精密仪器", "浦江药业", "申城物流", "东方商厦", "金桥制造"))
+    ]
+    tz = ZoneInfo(server.api("get", "/org")["timezone"])
+    now = datetime.now(tz)
+    monday = now.date() - timedelta(days=now.weekday())
+    plans = []
+    for d in range(7):
+        day = monday + timedelta(days=d)
+        for k, (uid, _) in enumerate(people[: 1 + (d + 1) % 3]):
+            start = datetime.combine(day, dt_time(9 + 2 * k + d % 2, 30), tz)
+            if start < now + timedelta(minutes=30):
+                continue  # the past is what was done, below
+            plans.append({"customer_id": customers[(d + k) % 5], "user_id": uid,
+                          "planned_start": start.isoformat(), "expected_min": 60,
+                          "purpose": "季度回访"})  # fmt: skip
+    if plans:
+        server.api("post", "/visits/bulk", json={"visits": plans})
     for i, (uid, token) in enumerate(people):
-        for j, cid in enumerate(customers[: 3 - i]):
-            v = _plan(server, uid, cid)
-            if j == 0:
-                _visit_done(server, token, v["id"], cid)
+        v = _plan(server, uid, customers[i])
+        _visit_done(server, token, v["id"], customers[i])
     with desktop(browser, server, width=1280) as ctx:
         page = ctx.new_page()
         page.set_viewport_size({"width": 1280, "height": 800})
