@@ -135,15 +135,25 @@ def test_a_flagged_punchs_evidence_opens_on_a_small_map(context: Any, server: Se
     assert flagged["status"] == "flagged"
     _no_tiles(context, server)
     page = context.new_page()
+    scripts: list[str] = []
+    page.on("request", lambda r: scripts.append(r.url) if r.resource_type == "script" else None)
     sign_in(page, manager)
     _open_review(page)
     item = page.locator(f"[data-testid=review-item][data-punch-id='{flagged['id']}']")
     item.wait_for()
     assert page.locator("[data-testid=evidence-map]").count() == 0  # not on the list itself
+    # Leaflet is not part of the app's first load: its chunk comes with the first tap.
+    assert scripts and not [u for u in scripts if "EvidenceMap" in u], scripts
+    first = page.evaluate(
+        "[...document.scripts].map(s => s.src).concat("
+        "[...document.querySelectorAll('link[rel=modulepreload]')].map(l => l.href))"
+    )
+    assert not [u for u in first if "EvidenceMap" in u], first
 
     item.locator("[data-testid=review-evidence]").click()
     sheet = page.locator("[data-testid=evidence-sheet]")
     sheet.locator("[data-testid=evidence-map]").wait_for()
+    assert [u for u in scripts if "EvidenceMap" in u], scripts
     sheet.locator("[data-testid=evidence-this]").wait_for()
     sheet.locator("[data-testid=evidence-previous]").wait_for()
     assert (
