@@ -239,6 +239,7 @@ def test_a_manager_does_not_see_pages_they_may_not_use(console: Any, server: Ser
     page.locator("[data-testid=menu-places]").wait_for()
     assert page.locator("[data-testid=menu-people]").is_visible()
     assert page.locator("[data-testid=menu-apikeys]").count() == 0  # admins only
+    assert page.locator("[data-testid=menu-audit]").count() == 0
     page.goto("/console/apikeys")  # nor by its address
     page.wait_for_url("**/console/live")
     # Places are read-only for a manager: no new, no delete; the fence shows without tools.
@@ -256,6 +257,58 @@ def test_a_manager_does_not_see_pages_they_may_not_use(console: Any, server: Ser
     )
     page.locator("[data-testid=person-row]").first.wait_for()
     assert page.locator(f"[data-testid=person-row][data-user-id={outsider_id}]").count() == 0
+
+
+def test_teams_devices_audit_and_org_settings_open_for_an_admin(
+    console: Any, server: Server
+) -> None:
+    page = console.new_page()
+    errors: list[Any] = []
+    page.on("pageerror", lambda e: errors.append(e))
+    console_sign_in(page, ADMIN)
+    page.wait_for_url("**/console/live")
+    # A sub-team made from the tree, under a team made through the API.
+    parent = server.api("post", "/teams", json={"name": f"华北 {secrets.token_hex(2)}"})
+    page.locator("[data-testid=menu-teams]").click()
+    page.locator(f"[data-testid=team-row][data-team-id={parent['id']}]").wait_for()
+    page.locator(f"[data-testid=team-row][data-team-id={parent['id']}]").locator(
+        "xpath=ancestor::tr"
+    ).get_by_text("添加下级").click()
+    child = f"北京二组 {secrets.token_hex(2)}"
+    _field(page, "team-name").fill(child)
+    page.locator("[data-testid=team-save]").click()
+    page.locator("[data-testid=team-row]", has_text=child).wait_for()
+    [made] = [tm for tm in server.api("get", "/teams")["items"] if tm["name"] == child]
+    assert made["parent_id"] == parent["id"]
+    # Devices and the audit log list what the API has (here: maybe nothing), without errors.
+    page.locator("[data-testid=menu-devices]").click()
+    page.wait_for_url("**/console/devices")
+    page.locator("[data-testid=devices]").wait_for()
+    page.locator("[data-testid=menu-audit]").click()
+    page.wait_for_url("**/console/audit")
+    page.locator("[data-testid=audit]").wait_for()
+    # The organization's name, changed here, is what GET /org answers.
+    before = server.api("get", "/org")["name"]
+    page.locator("[data-testid=menu-org]").click()
+    name = _field(page, "org-name")
+    name.wait_for()
+    page.wait_for_function(
+        "() => document.querySelector('input[data-testid=org-name]')?.value !== ''"
+    )
+    try:
+        name.fill("云途测试（新名）")
+        with page.expect_response(
+            lambda r: r.url.endswith("/api/v1/org") and r.request.method == "PATCH"
+        ) as answered:
+            page.locator("[data-testid=org-save]").click()
+        assert answered.value.status == 200
+        assert server.api("get", "/org")["name"] == "云途测试（新名）"
+        name.fill("")
+        page.locator("[data-testid=org-save]").click()
+        assert page.locator("[data-testid=org-error]").inner_text() == "请填写组织名称"
+    finally:
+        server.api("patch", "/org", json={"name": before})
+    assert not errors, [e.stack for e in errors]
 
 
 def test_the_places_screenshot(

@@ -37,8 +37,12 @@ export const pages: Page[] = [
   },
   { name: 'rosters', path: '/rosters', icon: 'Calendar', component: () => import('./pages/rosters/RostersPage.vue'), scope: 'attendance:roster' },
   { name: 'people', path: '/people', icon: 'User', component: () => import('./pages/people/PeoplePage.vue'), scope: 'users:read' },
-  { name: 'apikeys', path: '/apikeys', icon: 'Setting', component: () => import('./pages/apikeys/ApiKeysPage.vue'), scope: 'api_keys:manage' },
+  { name: 'apikeys', path: '/apikeys', icon: 'Key', component: () => import('./pages/apikeys/ApiKeysPage.vue'), scope: 'api_keys:manage' },
   { name: 'visits', path: '/visits', icon: 'Briefcase', component: () => import('./pages/visits/VisitsPage.vue'), scope: 'visits:read' },
   { name: 'routes', path: '/routes', icon: 'MapLocation', component: () => import('./pages/routes/RoutesPage.vue'), scope: 'visits:read' },
   { name: 'performance', path: '/performance', icon: 'TrendCharts', component: () => import('./pages/performance/PerformancePage.vue'), scope: 'visits:read' },
+  { name: 'teams', path: '/teams', icon: 'Share', component: () => import('./pages/teams/TeamsPage.vue'), scope: 'teams:read' },
+  { name: 'devices', path: '/devices', icon: 'Iphone', component: () => import('./pages/devices/DevicesPage.vue'), scope: 'devices:read' },
+  { name: 'audit', path: '/audit', icon: 'Document', component: () => import('./pages/audit/AuditPage.vue'), scope: 'audit:read' },
+  { name: 'org', path: '/org', icon: 'Tools', component: () => import('./pages/org/OrgPage.vue'), scope: 'org:read' },
 ]

@@ -1,0 +1,36 @@
+export default {
+  'zh-CN': {
+    menu: { org: '组织设置' },
+    org: {
+      name: '组织名称',
+      timezone: '时区',
+      timezoneHint: '考勤日、报表和“今天”都按此时区计算。',
+      signed: '要求设备签名',
+      signedHint: '开启后，没有已登记设备签名的打卡会标记为待审核。',
+      field: '外勤打卡（不在任何围栏内）',
+      note: '必须填写备注',
+      photo: '必须拍照',
+      fieldHint: '缺少要求的备注或照片时，打卡仍会保存，但会标记为待审核。',
+      nameRequired: '请填写组织名称',
+      save: '保存',
+      saved: '已保存',
+    },
+  },
+  en: {
+    menu: { org: 'Organization' },
+    org: {
+      name: 'Organization name',
+      timezone: 'Time zone',
+      timezoneHint: 'Attendance days, reports and “today” follow this time zone.',
+      signed: 'Require device signatures',
+      signedHint: 'When on, a punch not signed by an enrolled device is flagged for review.',
+      field: 'Field punches (outside every geofence)',
+      note: 'Need a note',
+      photo: 'Need a photo',
+      fieldHint: 'A punch missing the note or photo asked for is still kept, and flagged for review.',
+      nameRequired: 'Enter the organization’s name',
+      save: 'Save',
+      saved: 'Saved',
+    },
+  },
+}
