@@ -9,7 +9,7 @@ import secrets
 from typing import Any
 
 from tests.e2e.conftest import Server
-from tests.e2e.test_console import console_sign_in, new_team, punch
+from tests.e2e.test_console import console_sign_in, new_team, punch, team_member
 
 ADMIN = "admin@e2e.example.com"
 
@@ -308,6 +308,29 @@ def test_teams_devices_audit_and_org_settings_open_for_an_admin(
         assert page.locator("[data-testid=org-error]").inner_text() == "请填写组织名称"
     finally:
         server.api("patch", "/org", json={"name": before})
+    assert not errors, [e.stack for e in errors]
+
+
+def test_the_dashboard_counts_what_waits_for_a_manager(console: Any, server: Server) -> None:
+    team_id, email, _ = new_team(server, "看板组")
+    _, token = team_member(server, team_id, "外勤 邓超")
+    made = punch(server, token, (31.2600, 121.5300))  # outside every fence: an open anomaly
+    assert made["status"] == "flagged"
+    server.new_staff("别队 冯远")  # another team's people never count
+    page = console.new_page()
+    errors: list[Any] = []
+    page.on("pageerror", lambda e: errors.append(e))
+    console_sign_in(page, email)
+    page.wait_for_url("**/console/live")
+    page.locator("[data-testid=menu-dashboard]").click()
+    page.wait_for_url("**/console/dashboard")
+    anomalies = page.locator("[data-testid=dash-anomalies] .value")
+    anomalies.wait_for()
+    assert anomalies.inner_text() == "1"
+    page.locator("[data-testid=dash-present]").wait_for()  # today's attendance loaded
+    assert page.locator("[data-testid=dash-corrections] .value").inner_text() == "0"
+    page.locator("[data-testid=dash-anomalies]").click()
+    page.wait_for_url("**/console/review")
     assert not errors, [e.stack for e in errors]
 
 

@@ -45,4 +45,5 @@ export const pages: Page[] = [
   { name: 'devices', path: '/devices', icon: 'Iphone', component: () => import('./pages/devices/DevicesPage.vue'), scope: 'devices:read' },
   { name: 'audit', path: '/audit', icon: 'Document', component: () => import('./pages/audit/AuditPage.vue'), scope: 'audit:read' },
   { name: 'org', path: '/org', icon: 'Tools', component: () => import('./pages/org/OrgPage.vue'), scope: 'org:read' },
+  { name: 'dashboard', path: '/dashboard', icon: 'Odometer', component: () => import('./pages/dashboard/DashboardPage.vue'), scope: 'punches:read' },
 ]
