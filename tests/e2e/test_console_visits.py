@@ -5,6 +5,7 @@ docs/img/console-visits.png (`FIELDPUNCH_UPDATE_SCREENSHOT=1`)."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import secrets
@@ -17,6 +18,9 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 from zoneinfo import ZoneInfo
+
+import httpx
+from PIL import Image
 
 from tests.e2e.conftest import CUSTOMER_AT, OFFICE, Server, desktop
 from tests.e2e.test_console import console_sign_in, new_team, punch, team_member
@@ -76,9 +80,25 @@ def _done(server: Server, visit_id: str) -> dict[str, Any]:
     )
 
 
-def _visit_done(server: Server, token: str, visit_id: str, customer_id: str) -> dict[str, Any]:
+def _photo(server: Server, token: str) -> str:
+    """A shop-front photo uploaded by the rep (a plain JPEG, as the field app sends)."""
+    buf = io.BytesIO()
+    Image.new("RGB", (640, 480), (40, 120, 200)).save(buf, "JPEG")
+    r = httpx.post(
+        f"{server.base}/api/v1/photos",
+        headers={"Authorization": f"Bearer {token}"},
+        files={"file": ("shop.jpg", buf.getvalue(), "image/jpeg")},
+        timeout=30,
+    )
+    assert r.status_code == 201, r.text
+    return str(r.json()["id"])
+
+
+def _visit_done(
+    server: Server, token: str, visit_id: str, customer_id: str, **at_check_in: Any
+) -> dict[str, Any]:
     """Check in 30 minutes ago and out 5 minutes ago: a 25-minute visit."""
-    _visit_punch(server, token, "visit_in", customer_id, 30, visit_id=visit_id)
+    _visit_punch(server, token, "visit_in", customer_id, 30, visit_id=visit_id, **at_check_in)
     _visit_punch(server, token, "visit_out", customer_id, 5, visit_id=visit_id)
     return _done(server, visit_id)
 
@@ -132,8 +152,9 @@ def test_a_plan_made_in_the_console_is_done_by_the_reps_punches(
     today_cell = page.locator(f"[data-testid=calendar-day][data-day='{stored['day']}']")
     assert today_cell.locator(f"[data-visit-id={visit_id}]").count() == 1
 
-    done = _visit_done(server, staff_token, str(visit_id), customer_id)
-    assert done["duration_min"] == 25.0
+    photo_id = _photo(server, staff_token)
+    done = _visit_done(server, staff_token, str(visit_id), customer_id, photo_id=photo_id)
+    assert done["duration_min"] == 25.0 and done["photo_ids"] == [photo_id]
 
     page.reload()
     page.locator("#tab-records").click()
@@ -152,6 +173,13 @@ def test_a_plan_made_in_the_console_is_done_by_the_reps_punches(
     record.wait_for()
     assert record.locator("[data-testid=record-duration]").get_attribute("data-minutes") == "25"
     assert rep in record.inner_text() and "已完成" in record.inner_text()
+    # The photo, fetched with the manager's token as the watermarked copy.
+    img = record.locator("[data-testid=record-photo] img")
+    img.wait_for()
+    assert (img.get_attribute("src") or "").startswith("blob:")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=record-photo] img')?.naturalWidth === 640"
+    )
     assert not errors, [e.stack for e in errors]
 
 
@@ -331,30 +359,40 @@ def test_screenshot_of_the_visits_page(browser: Any, server: Server, built_conso
     tz = ZoneInfo(server.api("get", "/org")["timezone"])
     now = datetime.now(tz)
     monday = now.date() - timedelta(days=now.weekday())
-    plans = []
+    done: list[str] = []
+    planned = 0
     for d in range(7):
         day = monday + timedelta(days=d)
-        for k, (uid, _) in enumerate(people[: 1 + (d + 1) % 3]):
+        for k, (uid, token) in enumerate(people[: 1 + (d + 1) % 3]):
             start = datetime.combine(day, dt_time(9 + 2 * k + d % 2, 30), tz)
-            if start < now + timedelta(minutes=30):
-                continue  # the past is what was done, below
-            plans.append({"customer_id": customers[(d + k) % 5], "user_id": uid,
-                          "planned_start": start.isoformat(), "expected_min": 60,
-                          "purpose": "季度回访"})  # fmt: skip
-    if plans:
-        server.api("post", "/visits/bulk", json={"visits": plans})
-    for i, (uid, token) in enumerate(people):
-        v = _plan(server, uid, customers[i])
-        _visit_done(server, token, v["id"], customers[i])
+            cid = customers[(d + k) % 5]
+            v = server.api("post", "/visits", json={
+                "customer_id": cid, "user_id": uid, "planned_start": start.isoformat(),
+                "expected_min": 60, "purpose": "季度回访"})  # fmt: skip
+            planned += 1
+            if start + timedelta(minutes=50) < now and (d + k) % 4:
+                # Done that day: checked in and out from the phone's offline queue.
+                for kind, after in (("visit_in", 5), ("visit_out", 45 + 10 * k)):
+                    ago = (now - start).total_seconds() / 60 - after
+                    _visit_punch(server, token, kind, cid, ago, visit_id=v["id"])
+                done.append(v["id"])
+    for visit_id in done:  # the follower is a job: every one done before the picture
+        _done(server, visit_id)
     with desktop(browser, server, width=1280) as ctx:
         page = ctx.new_page()
         page.set_viewport_size({"width": 1280, "height": 800})
         console_sign_in(page, email)
         page.wait_for_url("**/console/live")
         page.goto("/console/visits")
-        page.locator("[data-testid=calendar-visit][data-state=done]").first.wait_for()
+        state = "[data-state=done]" if done else ""  # none yet early on a Monday
+        page.locator(f"[data-testid=calendar-visit]{state}").first.wait_for()
+        page.wait_for_selector(".el-loading-mask", state="detached")
+        cards = page.locator("[data-testid=calendar-visit]")
+        assert cards.count() == planned
+        assert page.locator("[data-testid=calendar-visit][data-state=done]").count() == len(done)
         shot = server.data_dir / "console-visits.png"
         page.screenshot(path=str(shot))
+    assert Image.open(shot).size == (1280, 800)
     if os.environ.get("FIELDPUNCH_UPDATE_SCREENSHOT") == "1":
         IMG.mkdir(parents=True, exist_ok=True)
         shutil.copy(shot, IMG / "console-visits.png")
