@@ -222,6 +222,12 @@ def test_a_manager_of_one_team_does_not_see_another_teams_people(
     options.first.wait_for()
     names = options.all_inner_texts()
     assert any(n.startswith("甲组") for n in names) and not any(n.startswith("乙组") for n in names)
+    # Asking for team B by address is refused in words, and shows nobody.
+    page.goto(f"/console/attendance?month={d:%Y-%m}&team={team_b}")
+    error = page.locator("[data-testid=attendance-error]")
+    error.wait_for()
+    assert "找不到" in error.inner_text()
+    assert page.locator("[data-testid=grid-row]").count() == 0
 
 
 def test_a_roster_is_filled_by_pattern_and_saved(console: Any, server: Server) -> None:
