@@ -145,6 +145,24 @@ def test_a_circle_place_is_created_and_edited(console: Any, server: Server) -> N
     again = server.api("get", f"/places/{place['id']}")
     assert again["radius_m"] == 300 and again["address"] == "静安区南京西路 1000 号"
 
+    # A circle drawn with the mouse replaces it: a click on the centre, one on the edge.
+    page.locator(f"[data-testid=record-{place['id']}]").click()
+    page.wait_for_selector("[data-testid=fence-shape][data-shape=circle]")
+    page.locator("[data-testid=draw-circle]").click()
+    page.wait_for_selector("[data-testid=draw-hint][data-drawing=Circle]")
+    box = page.locator("[data-testid=fence-map]").bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.click(cx + 60, cy + 40)
+    page.mouse.click(cx + 160, cy + 40)
+    page.wait_for_selector("[data-testid=draw-hint][data-drawing='']")
+    drawn = int(_field(page, "field-radius").input_value())
+    assert drawn != 300 and drawn > 0
+    page.locator("[data-testid=form-save]").click()
+    page.locator(f"[data-testid=fence-of-{place['id']}]", has_text=f"半径 {drawn} 米").wait_for()
+    moved = server.api("get", f"/places/{place['id']}")
+    assert moved["polygon"] is None and moved["radius_m"] == drawn
+    assert moved["location"]["lon"] > again["location"]["lon"]  # the centre moved east
+
     # Bad input is said, not swallowed: an invalid BSSID comes back as the API's detail.
     page.locator(f"[data-testid=record-{place['id']}]").click()
     _field(page, "field-wifi").fill("not-a-bssid")

@@ -74,7 +74,7 @@ export function fenceFields(
   if (fence.shape === 'circle') {
     return {
       location: { lat: round(fence.centre.lat), lon: round(fence.centre.lng), crs: 'wgs84' },
-      radius_m: Math.round(fence.radius * 10) / 10,
+      radius_m: Math.max(1, Math.round(fence.radius)), // whole metres, as the form shows them
       polygon: null,
     }
   }
