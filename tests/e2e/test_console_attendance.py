@@ -189,6 +189,15 @@ def test_the_monthly_report_downloads_as_xlsx(console: Any, server: Server, tmp_
     mine = [r for r in rows[2:] if r[header.index("姓名")] == "外勤 周婷"]
     assert len(mine) == 1 and mine[0][header.index("迟到次数")] == 1
     page.locator(".el-message--success").wait_for()
+    # The CSV of the same report: UTF-8 with a BOM (for Excel), the person on a line.
+    page.locator("[data-testid=download-button]").click()
+    with page.expect_download() as info:
+        page.locator("[data-testid=download-monthly-csv]").click()
+    csv_path = tmp_path / "monthly.csv"
+    info.value.save_as(csv_path)
+    text = csv_path.read_bytes()
+    assert text.startswith(b"\xef\xbb\xbf")
+    assert any(line.startswith("外勤 周婷,") for line in text.decode("utf-8-sig").splitlines())
 
 
 def test_a_manager_of_one_team_does_not_see_another_teams_people(
