@@ -156,6 +156,27 @@ def test_a_plan_made_in_the_console_is_done_by_the_reps_punches(
     done = _visit_done(server, staff_token, str(visit_id), customer_id, photo_id=photo_id)
     assert done["duration_min"] == 25.0 and done["photo_ids"] == [photo_id]
 
+    # The rep's record: outcome, note and an answer to the org's form (restored after).
+    form_before = server.api("get", "/visit-form")["fields"]
+    outcomes_before = server.api("get", "/visit-outcomes")["outcomes"]
+    contact = {"key": "contact", "label": "接待人", "type": "text", "required": False}
+    server.api("put", "/visit-outcomes", json={"outcomes": [{"key": "order", "label": "已下单"}]})
+    server.api("put", "/visit-form", json={"fields": [contact]})
+    try:
+        server.api(
+            "patch",
+            f"/visits/{visit_id}",
+            token=staff_token,
+            json={"outcome": "order", "note": "试用装 20 盒", "answers": {"contact": "李主任"}},
+        )
+        _check_record(page, str(visit_id), rep)
+    finally:
+        server.api("put", "/visit-form", json={"fields": form_before})
+        server.api("put", "/visit-outcomes", json={"outcomes": outcomes_before})
+    assert not errors, [e.stack for e in errors]
+
+
+def _check_record(page: Any, visit_id: str, rep: str) -> None:
     page.reload()
     page.locator("#tab-records").click()
     row = page.locator(
@@ -180,7 +201,11 @@ def test_a_plan_made_in_the_console_is_done_by_the_reps_punches(
     page.wait_for_function(
         "() => document.querySelector('[data-testid=record-photo] img')?.naturalWidth === 640"
     )
-    assert not errors, [e.stack for e in errors]
+    text = record.inner_text()
+    assert "已下单" in text and "试用装 20 盒" in text
+    answers = record.locator("[data-testid=record-answers]").inner_text()
+    assert "接待人" in answers and "李主任" in answers
+    assert "已下单" in line.inner_text()
 
 
 def test_a_persons_day_drawn_as_a_route(console: Any, server: Server) -> None:

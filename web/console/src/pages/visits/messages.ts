@@ -57,6 +57,7 @@ export default {
         followUp: '下次跟进',
         noAnswers: '没有填写表单',
         photoFailed: '照片加载失败',
+        seePhotos: '见下方照片',
       },
       customers: {
         days: '超过 {n} 天未拜访',
@@ -134,6 +135,7 @@ export default {
         followUp: 'Next follow-up',
         noAnswers: 'No form answers',
         photoFailed: 'The photo could not be loaded',
+        seePhotos: 'See the photos below',
       },
       customers: {
         days: 'Not visited for over {n} days',
