@@ -170,6 +170,32 @@ def test_a_circle_place_is_created_and_edited(console: Any, server: Server) -> N
     assert page.locator("[data-testid=form-error]").inner_text().startswith("出错了")
 
 
+def test_a_customer_is_created_with_tags_and_a_fence_and_one_without(
+    console: Any, server: Server
+) -> None:
+    page = console.new_page()
+    _open_places(page)
+    page.locator(".el-tabs__item", has_text="客户").click()
+    page.locator("[data-testid=record-new]", has_text="新建客户").wait_for()
+    name = f"联华超市 {secrets.token_hex(2)}"
+    at = _somewhere()
+    _new_record(page, name, at)
+    _field(page, "field-tags").fill("重点客户，retail")
+    page.locator("[data-testid=form-save]").click()
+    page.locator("[data-role=record]", has_text=name).wait_for()
+    [made] = server.api("get", "/customers", params={"q": name})["items"]
+    assert made["tags"] == ["重点客户", "retail"] and made["radius_m"] == 150
+    assert abs(made["location"]["lat"] - at[0]) < 1e-6 and made["polygon"] is None
+    # A customer without a place on the map is allowed (a place is not).
+    bare = f"电话客户 {secrets.token_hex(2)}"
+    page.locator("[data-testid=record-new]").click()
+    _field(page, "field-name").fill(bare)
+    page.locator("[data-testid=form-save]").click()
+    page.locator("[data-role=record]", has_text=bare).wait_for()
+    [plain] = server.api("get", "/customers", params={"q": bare})["items"]
+    assert plain["location"] is None
+
+
 def test_a_person_is_created_and_deactivated_from_the_console(console: Any, server: Server) -> None:
     team = server.api("post", "/teams", json={"name": f"西区 {secrets.token_hex(2)}"})
     page = console.new_page()

@@ -38,6 +38,7 @@ export default {
       delete: '删除',
       deleted: '已删除',
       confirmDelete: '确定删除“{name}”吗？删除后打卡不再匹配到这里。',
+      more: '加载更多',
     },
   },
   en: {
@@ -79,6 +80,7 @@ export default {
       delete: 'Delete',
       deleted: 'Deleted',
       confirmDelete: 'Delete “{name}”? Punches will no longer match it.',
+      more: 'Load more',
     },
   },
 }
