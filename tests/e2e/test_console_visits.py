@@ -234,7 +234,7 @@ def test_a_persons_day_drawn_as_a_route(console: Any, server: Server) -> None:
     assert page.locator("[data-testid=route-point]").count() == 3
     assert page.locator("[data-testid=route-map] path.fp-route-line").count() == 1
     stop = page.locator(f"[data-testid=route-stop][data-visit-id={visit['id']}]")
-    assert "停留 25 min" in stop.inner_text()
+    assert "停留 25 分钟" in stop.inner_text()
 
 
 def test_a_manager_of_team_a_does_not_see_team_b_visits(console: Any, server: Server) -> None:

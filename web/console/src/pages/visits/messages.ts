@@ -60,8 +60,8 @@ export default {
         seePhotos: '见下方照片',
       },
       customers: {
-        days: '超过 {n} 天未拜访',
-        daysLabel: '天数',
+        daysBefore: '超过',
+        daysAfter: '天未拜访',
         name: '客户',
         address: '地址',
         owner: '负责人',
@@ -138,8 +138,8 @@ export default {
         seePhotos: 'See the photos below',
       },
       customers: {
-        days: 'Not visited for over {n} days',
-        daysLabel: 'Days',
+        daysBefore: 'Not visited for over',
+        daysAfter: 'days',
         name: 'Customer',
         address: 'Address',
         owner: 'Owner',
