@@ -1911,7 +1911,12 @@ export interface paths {
         put?: never;
         /**
          * Upload Photo
-         * @description Store a photo for a visit or a correction: re-encoded as JPEG without EXIF (no GPS leak).
+         * @description Store a photo for a punch, a visit or a correction.
+         *
+         *     Kept twice: re-encoded as an upright JPEG without EXIF (what the app shows: no GPS leak),
+         *     and the upload's own bytes untouched (evidence, EXIF included). Its EXIF time and position
+         *     and its perceptual hash are read for the photo detectors (`photo_exif_mismatch`,
+         *     `photo_reused`), which judge the punch that cites the photo by `photo_id`.
          *
          *     Needs the `punches:write` permission.
          */
@@ -1953,7 +1958,7 @@ export interface paths {
         };
         /**
          * Get Photo Content
-         * @description The photo itself (JPEG).
+         * @description The photo itself.
          *
          *     Needs the `punches:read` permission.
          */
@@ -1986,6 +1991,134 @@ export interface paths {
          *     Needs the `attendance:read` permission.
          */
         get: operations["attendance"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/visits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Visits Report
+         * @description Visits over a range of local dates (`month`, or `from` and `to`; this month when
+         *     neither), per person (every active person in scope, with none too) or per customer
+         *     visited: planned, done, unplanned, missed, cancelled, in progress, not checked out,
+         *     completion and on-time rates, time at customers and average visit, and one column per
+         *     org outcome. `not_visited`: customers with no check-in in the last `days` days (or never),
+         *     by owner (`user_id`) or the owners' team (`team_id`). Staff see their own, managers their
+         *     teams', admins all. JSON pages by `cursor`; CSV and XLSX stream the whole range.
+         *     Definitions: docs/visits.md.
+         *
+         *     Needs the `visits:read` permission.
+         */
+        get: operations["visits_report"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/performance": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Performance Report
+         * @description Field performance over a range: planned vs done visits, completion and on-time rates,
+         *     customers covered, tasks done, punches and the share with anomalies, time at customers vs
+         *     travelling between them. Per person (active people in scope) or per team (each person
+         *     counted in their own team; answered whole). Same scopes as /reports/visits.
+         *
+         *     Needs the `visits:read` permission.
+         */
+        get: operations["performance_report"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/route": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Route Report
+         * @description A person's day as a route: their punches in order as a LineString (not rejected ones)
+         *     and one Point per punch (kind, local time, status, customer), the distance travelled, and
+         *     the stops (each visit's customer, check-in, check-out, minutes there). Staff: their own;
+         *     managers: their teams'; admins all.
+         *
+         *     Needs the `visits:read` permission.
+         */
+        get: operations["route_report"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/heatmap": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Heatmap Report
+         * @description Density as H3 hexagons over a range of local dates (this month by default): punches
+         *     (each counted where it was made) or visits started (counted at their customer), for the
+         *     people the caller sees (`team_id`, `user_id` narrow it). GeoJSON polygons with `count`, or
+         *     JSON cells with their centres.
+         *
+         *     Needs the `visits:read` permission.
+         */
+        get: operations["heatmap_report"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customers/{customer_id}/timeline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Customer Timeline
+         * @description A customer's history, newest first: visits (plans and records), tasks and their
+         *     comments, and the last visit's time. Only what you may see (staff: their own visits and
+         *     tasks; managers: their teams'; admins: all).
+         *
+         *     Needs the `customers:read` permission.
+         */
+        get: operations["customer_timeline"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2879,6 +3012,32 @@ export interface components {
              */
             place: string;
         };
+        /**
+         * ExifOut
+         * @description What a photo's own EXIF says (browsers drop EXIF when they shrink a photo: often none).
+         */
+        ExifOut: {
+            /**
+             * Present
+             * @description Whether the upload carried any EXIF at all
+             */
+            present: boolean;
+            /**
+             * Taken At
+             * @description DateTimeOriginal, ISO 8601; with its offset when the camera wrote OffsetTimeOriginal, else the camera's wall clock (read in the org's time zone)
+             */
+            taken_at?: string | null;
+            /**
+             * Lat
+             * @description EXIF GPS latitude, WGS-84
+             */
+            lat?: number | null;
+            /**
+             * Lon
+             * @description EXIF GPS longitude, WGS-84
+             */
+            lon?: number | null;
+        };
         /** FieldIn */
         FieldIn: {
             /** Key */
@@ -3160,6 +3319,11 @@ export interface components {
             /** Overtime On Rest Days */
             overtime_on_rest_days?: boolean | null;
         };
+        /**
+         * HeatFormat
+         * @enum {string}
+         */
+        HeatFormat: "geojson" | "json";
         /** JobOut */
         JobOut: {
             /** Id */
@@ -3333,6 +3497,11 @@ export interface components {
             /** Unread Count */
             unread_count: number;
         };
+        /**
+         * Of
+         * @enum {string}
+         */
+        Of: "visits" | "punches";
         /** OrgBrief */
         OrgBrief: {
             /** Id */
@@ -3422,6 +3591,11 @@ export interface components {
              */
             org_id?: string | null;
         };
+        /**
+         * PerformanceView
+         * @enum {string}
+         */
+        PerformanceView: "person" | "team";
         /** Period */
         Period: {
             /**
@@ -3465,8 +3639,28 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
-            /** Url */
+            /**
+             * Url
+             * @description The re-encoded photo: upright, no EXIF
+             */
             url: string;
+            /**
+             * Watermarked Url
+             * @description The photo with its punch's trusted time, place or customer, person and position burnt into a band at the bottom (before a punch cites it: the upload's)
+             */
+            watermarked_url: string;
+            /**
+             * Original Url
+             * @description The upload's own bytes, EXIF included (null for photos uploaded before originals were kept)
+             */
+            original_url: string | null;
+            /**
+             * Original Sha256
+             * @description SHA-256 of the original's bytes
+             */
+            original_sha256: string | null;
+            /** @description What the original's EXIF says; null for photos uploaded before it was read */
+            exif: components["schemas"]["ExifOut"] | null;
         };
         /** PhotoUpload */
         PhotoUpload: {
@@ -4497,6 +4691,63 @@ export interface components {
             /** Elapsed Ms */
             elapsed_ms: number;
         };
+        /** Timeline */
+        Timeline: {
+            /** Customer Id */
+            customer_id: string;
+            /**
+             * Last Visit At
+             * @description The latest check-in there, by anyone
+             */
+            last_visit_at: string | null;
+            /**
+             * Visits Done
+             * @description Visits done there, all time, that you may see
+             */
+            visits_done: number;
+            /** Items */
+            items: components["schemas"]["TimelineItem"][];
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** TimelineItem */
+        TimelineItem: {
+            /**
+             * Type
+             * @description visit, task or comment
+             */
+            type: string;
+            /** Id */
+            id: string;
+            /**
+             * At
+             * Format: date-time
+             * @description A visit's check-in (else planned start, else creation); a task's or comment's creation
+             */
+            at: string;
+            /**
+             * User Id
+             * @description Who visited, the task's assignee, the comment's author
+             */
+            user_id: string | null;
+            /**
+             * Title
+             * @description The visit's purpose, the task's title, the comment's text
+             */
+            title: string;
+            /**
+             * State
+             * @description The visit's state or the task's status
+             */
+            state: string | null;
+            /**
+             * Detail
+             * @description The rest: note, outcome, duration, due, task_id
+             */
+            detail: {
+                [key: string]: unknown;
+            };
+        };
         /** TokenOut */
         TokenOut: {
             /** Access Token */
@@ -4629,6 +4880,11 @@ export interface components {
             /** Public Key */
             public_key: string;
         };
+        /**
+         * Variant
+         * @enum {string}
+         */
+        Variant: "clean" | "watermarked" | "original";
         /**
          * View
          * @enum {string}
@@ -4764,6 +5020,52 @@ export interface components {
             /** Next Cursor */
             next_cursor?: string | null;
         };
+        /** VisitReport */
+        VisitReport: {
+            /**
+             * Report
+             * @description visits.person, visits.customer, visits.not_visited, performance.person or performance.team
+             */
+            report: string;
+            /** View */
+            view: string;
+            /**
+             * Lang
+             * @description zh or en: the language of headers
+             */
+            lang: string;
+            /** Title */
+            title: string;
+            /**
+             * From
+             * @description First local date (YYYY-MM-DD)
+             */
+            from: string;
+            /**
+             * To
+             * @description Last local date
+             */
+            to: string;
+            /**
+             * Timezone
+             * @description The org's time zone: dates and times are local to it
+             */
+            timezone: string;
+            /** Columns */
+            columns: components["schemas"]["ReportColumn"][];
+            /**
+             * Items
+             * @description One object per row, keyed by the columns
+             */
+            items: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page; null on the last
+             */
+            next_cursor?: string | null;
+        };
         /**
          * VisitUpdate
          * @description The plan changes while planned (or missed); the record (note, outcome, follow-up, form
@@ -4797,6 +5099,11 @@ export interface components {
                 [key: string]: string | boolean | number | null;
             } | null;
         };
+        /**
+         * VisitView
+         * @enum {string}
+         */
+        VisitView: "person" | "customer" | "not_visited";
         /** WifiIn */
         WifiIn: {
             /** Bssid */
@@ -14459,7 +14766,10 @@ export interface operations {
     };
     get_photo_content: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `clean` (default): re-encoded, upright, no EXIF; `watermarked`: with the punch's trusted time, customer or place, person and position burnt in; `original`: the upload's own bytes, EXIF included */
+                variant?: components["schemas"]["Variant"];
+            };
             header?: never;
             path: {
                 photo_id: string;
@@ -14468,13 +14778,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The image */
+            /** @description The image (the original keeps the upload's own type) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "image/jpeg": unknown;
+                    "image/png": unknown;
+                    "image/webp": unknown;
                 };
             };
             /** @description No valid bearer token: missing, malformed, expired or revoked */
@@ -14496,7 +14808,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found in the caller's organization (or not visible to them) */
+            /** @description No such photo, or no original kept for it */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -14514,11 +14826,9 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ValidationProblem"];
                 };
             };
-            /** @description The database is busy: retry after `Retry-After` seconds */
+            /** @description Too many photos being processed: try again after Retry-After */
             503: {
                 headers: {
-                    /** @description Seconds to wait before retrying */
-                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -14586,6 +14896,417 @@ export interface operations {
                 };
             };
             /** @description `team_id` or `user_id` names no team or person the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: each field at fault is named in `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The database is busy: retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    visits_report: {
+        parameters: {
+            query?: {
+                /** @description person (员工拜访统计), customer (客户拜访统计), not_visited (未拜访客户: no check-in in the last `days` days) */
+                view?: components["schemas"]["VisitView"];
+                format?: components["schemas"]["Format"];
+                /** @description First local date */
+                from?: string | null;
+                /** @description Last local date (at most 366 days on) */
+                to?: string | null;
+                /** @description YYYY-MM, instead of from and to */
+                month?: string | null;
+                team_id?: string | null;
+                user_id?: string | null;
+                /** @description not_visited: N, the days counted back from today (today included) */
+                days?: number | null;
+                /** @description not_visited: the customers' status */
+                status?: string | null;
+                /** @description zh or en; default: the org's language (zh for Asia/* time zones) */
+                lang?: components["schemas"]["Lang"] | null;
+                /** @description JSON rows per page */
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description JSON (`format=json`), or a CSV or XLSX download */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitReport"];
+                    "text/csv; charset=utf-8": unknown;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the `visits:read` permission, or may not act on this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `team_id` or `user_id` names no team or person the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: each field at fault is named in `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The database is busy: retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    performance_report: {
+        parameters: {
+            query?: {
+                /** @description person (员工外勤绩效) or team (团队外勤绩效) */
+                view?: components["schemas"]["PerformanceView"];
+                format?: components["schemas"]["Format"];
+                /** @description First local date */
+                from?: string | null;
+                /** @description Last local date (at most 366 days on) */
+                to?: string | null;
+                /** @description YYYY-MM, instead of from and to */
+                month?: string | null;
+                team_id?: string | null;
+                user_id?: string | null;
+                /** @description zh or en; default: the org's language (zh for Asia/* time zones) */
+                lang?: components["schemas"]["Lang"] | null;
+                /** @description JSON rows per page */
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description JSON (`format=json`), or a CSV or XLSX download */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitReport"];
+                    "text/csv; charset=utf-8": unknown;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": unknown;
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the `visits:read` permission, or may not act on this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `team_id` or `user_id` names no team or person the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: each field at fault is named in `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The database is busy: retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    route_report: {
+        parameters: {
+            query: {
+                user_id: string;
+                /** @description The local date */
+                date: string;
+                /** @description Datum of the positions */
+                crs?: components["schemas"]["CRS"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A GeoJSON FeatureCollection (RFC 7946) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "application/geo+json": unknown;
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the `visits:read` permission, or may not act on this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `user_id` names no person the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: each field at fault is named in `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The database is busy: retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    heatmap_report: {
+        parameters: {
+            query?: {
+                /** @description First local date */
+                from?: string | null;
+                /** @description Last local date (at most 366 days on) */
+                to?: string | null;
+                /** @description YYYY-MM, instead of from and to */
+                month?: string | null;
+                team_id?: string | null;
+                user_id?: string | null;
+                /** @description punches (every punch not rejected) or visits (at their customer) */
+                of?: components["schemas"]["Of"];
+                /** @description H3 resolution */
+                resolution?: number;
+                format?: components["schemas"]["HeatFormat"];
+                /** @description Datum of the positions */
+                crs?: components["schemas"]["CRS"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description GeoJSON cells, or JSON `{items: [{cell, count, lat, lon}]}` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                    "application/geo+json": unknown;
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the `visits:read` permission, or may not act on this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `team_id` or `user_id` names no team or person the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input: each field at fault is named in `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ValidationProblem"];
+                };
+            };
+            /** @description The database is busy: retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    customer_timeline: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Timeline"];
+                };
+            };
+            /** @description No valid bearer token: missing, malformed, expired or revoked */
+            401: {
+                headers: {
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller lacks the `customers:read` permission, or may not act on this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found in the caller's organization (or not visible to them) */
             404: {
                 headers: {
                     [name: string]: unknown;
