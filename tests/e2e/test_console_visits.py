@@ -378,8 +378,10 @@ def test_screenshot_of_the_visits_page(browser: Any, server: Server, built_conso
     team_id, email, _ = new_team(server, "浦东拜访组")
     people = [team_member(server, team_id, n) for n in ("王伟", "李静", "张磊")]
     customers = [
-        _customer(server, n, (CUSTOMER_AT[0] + i * 0.002, CUSTOMER_AT[1]), unique=False)
-        for i, n in enumerate(("华东精密仪器", "浦江药业", "申城物流", "东方商厦", "金桥制造"))
+        # Shared org: not the field app's customer's name nor its spot (its tests search and
+        # list the nearest customers), so 440 m and more north of it.
+        _customer(server, n, (CUSTOMER_AT[0] + 0.004 + i * 0.002, CUSTOMER_AT[1]), unique=False)
+        for i, n in enumerate(("华东精工机械", "浦江药业", "申城物流", "东方商厦", "金桥制造"))
     ]
     tz = ZoneInfo(server.api("get", "/org")["timezone"])
     now = datetime.now(tz)
