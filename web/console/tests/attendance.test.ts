@@ -76,3 +76,16 @@ describe('roster patterns', () => {
     expect(shiftMark('')).toBe('?')
   })
 })
+
+describe('report downloads', () => {
+  it('save under the name the server gave, the UTF-8 one first', async () => {
+    const { downloadUrl, fileName } = await import('../src/pages/attendance/data')
+    const zh = `attachment; filename="attendance-monthly-2026-11.xlsx"; filename*=UTF-8''${encodeURIComponent('云途 月度汇总 2026-11.xlsx')}`
+    expect(fileName(zh, 'x.xlsx')).toBe('云途 月度汇总 2026-11.xlsx')
+    expect(fileName('attachment; filename="monthly.csv"', 'x.csv')).toBe('monthly.csv')
+    expect(fileName(null, 'x.csv')).toBe('x.csv')
+    expect(fileName("attachment; filename*=UTF-8''%E0%A4%A", 'x.csv')).toBe('x.csv')
+    expect(downloadUrl('monthly', 'xlsx', '2026-11', null, 'zh')).toBe('/api/v1/reports/attendance?view=monthly&format=xlsx&month=2026-11&lang=zh')
+    expect(downloadUrl('daily', 'csv', '2026-11', 'team_1', 'en')).toContain('&team_id=team_1')
+  })
+})
