@@ -381,7 +381,7 @@ def test_screenshot_of_the_visits_page(browser: Any, server: Server, built_conso
         # Shared org: not the field app's customer's name nor its spot (its tests search and
         # list the nearest customers), so 440 m and more north of it.
         _customer(server, n, (CUSTOMER_AT[0] + 0.004 + i * 0.002, CUSTOMER_AT[1]), unique=False)
-        for i, n in enumerate(("华东精工机械", "浦江药业", "申城物流", "东方商厦", "金桥制造"))
+        for i, n in enumerate(("沪西精工机械", "浦江药业", "申城物流", "东方商厦", "金桥制造"))
     ]
     tz = ZoneInfo(server.api("get", "/org")["timezone"])
     now = datetime.now(tz)
