@@ -81,9 +81,12 @@ def _done(server: Server, visit_id: str) -> dict[str, Any]:
 
 
 def _photo(server: Server, token: str) -> str:
-    """A shop-front photo uploaded by the rep (a plain JPEG, as the field app sends)."""
+    """A photo uploaded by the rep (a plain JPEG, as the field app sends). Random blocks, so it
+    is no other test's picture: the shared org judges every upload against earlier ones
+    (`photo_reused`), and a plain colour would match every other plain colour."""
     buf = io.BytesIO()
-    Image.new("RGB", (640, 480), (40, 120, 200)).save(buf, "JPEG")
+    blocks = Image.frombytes("RGB", (16, 12), secrets.token_bytes(16 * 12 * 3))
+    blocks.resize((640, 480), Image.Resampling.NEAREST).save(buf, "JPEG")
     r = httpx.post(
         f"{server.base}/api/v1/photos",
         headers={"Authorization": f"Bearer {token}"},
