@@ -41,9 +41,13 @@ async def _writes_locked(settings: Settings) -> AsyncIterator[None]:
     (the app's connections wait lock_timeout for them, set on the database for new sessions)."""
     url = make_url(settings.db_url)
     if url.get_backend_name() == "sqlite":
-        # Waits (up to 10 s) for a job runner's short write, then holds the lock itself.
-        holder = sqlite3.connect(str(url.database), isolation_level=None, timeout=10)
-        holder.execute("BEGIN IMMEDIATE")
+        # Waits (up to 10 s) for a job runner's short write, then holds the lock itself. In a
+        # thread: that job runs on this event loop, and a wait that blocked the loop would keep
+        # it from ever committing (CI saw "database is locked" after the 10 s).
+        holder = sqlite3.connect(
+            str(url.database), isolation_level=None, timeout=10, check_same_thread=False
+        )
+        await asyncio.to_thread(holder.execute, "BEGIN IMMEDIATE")
         try:
             yield
         finally:
