@@ -189,6 +189,26 @@ class DaysRepo:
                 out.setdefault(r.user_id, []).append(r)
         return out
 
+    async def time_away(
+        self, org_id: str, kinds: Sequence[str], lo: datetime, hi: datetime
+    ) -> dict[str, list[tuple[datetime, datetime]]]:
+        """person → [start, end) of the org's approved requests of `kinds` overlapping [lo, hi)."""
+        rows = await self.session.execute(
+            select(
+                AttendanceRequest.user_id, AttendanceRequest.start_at, AttendanceRequest.end_at
+            ).where(
+                AttendanceRequest.org_id == org_id,
+                AttendanceRequest.status == "approved",
+                AttendanceRequest.kind.in_(kinds),
+                AttendanceRequest.start_at < hi,
+                AttendanceRequest.end_at > lo,
+            )
+        )
+        out: dict[str, list[tuple[datetime, datetime]]] = {}
+        for user_id, a, b in rows:
+            out.setdefault(user_id, []).append((a, b))
+        return out
+
     async def upsert_days(self, rows: Sequence[dict[str, Any]]) -> None:
         # One statement executed for many rows (executemany): compiled once and cached, where a
         # multi-row VALUES of 28 columns was compiled again for every batch.

@@ -215,8 +215,8 @@ def _person(
     rule = rule_value(group)
     out: list[dict[str, Any]] = []
     for d in days:
-        cal, shift_id = _placed(rules, group, roster, d)
-        nxt, next_id = _placed(rules, group, roster, d + ONE)
+        cal, shift_id = placed(rules, group, roster, d)
+        nxt, next_id = placed(rules, group, roster, d + ONE)
         next_shift = rules.shift(next_id) if nxt.kind is v.DayKind.workday else None
         shift = rules.shift(shift_id)
         if cal.kind is v.DayKind.workday and shift is None and rule.schedule is not v.Schedule.free:
@@ -238,7 +238,7 @@ def _person(
     return out
 
 
-def _placed(
+def placed(
     rules: OrgRules, group: AttendanceGroup, roster: Mapping[date, str | None], d: date
 ) -> tuple[v.CalendarDay, str | None]:
     """The person's day (workday, rest, holiday) and the shift id it would use."""

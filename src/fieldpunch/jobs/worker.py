@@ -8,6 +8,7 @@ from datetime import datetime
 from fieldpunch.alerts.service import JOB_KINDS as ALERT_KINDS
 from fieldpunch.attendance.freshness import KINDS as ATTENDANCE_KINDS
 from fieldpunch.attendance.freshness import TASKS as ATTENDANCE_TASKS
+from fieldpunch.attendance.reminders import ScheduleSource
 from fieldpunch.config import Settings
 from fieldpunch.db.engine import Database
 from fieldpunch.jobs import periodic
@@ -15,7 +16,7 @@ from fieldpunch.jobs.runner import JobKind, PeriodicTask, Runner, worker_name
 from fieldpunch.kit.clock import utcnow
 from fieldpunch.notify.channels import JOB_KINDS as CHANNEL_KINDS
 from fieldpunch.notify.decisions import JOB_KINDS as DECISION_KINDS
-from fieldpunch.notify.reminders import SCAN_TASK, NoSchedules, ReminderSource, scan_kind
+from fieldpunch.notify.reminders import SCAN_TASK, ReminderSource, scan_kind
 from fieldpunch.tasks.overdue import KINDS as TASK_KINDS
 from fieldpunch.tasks.overdue import TASKS as TASK_TASKS
 from fieldpunch.visits.follow import KINDS as VISIT_KINDS
@@ -25,7 +26,7 @@ from fieldpunch.visits.stale import TASKS as STALE_VISIT_TASKS
 
 
 def job_kinds(reminders: ReminderSource | None = None) -> list[JobKind]:
-    # Reminders read shifts, visits and leave through their source (none exist yet).
+    # Reminders read shifts, visits and leave through their source (tests pass their own).
     return [
         *periodic.KINDS,
         *CHANNEL_KINDS,
@@ -35,7 +36,7 @@ def job_kinds(reminders: ReminderSource | None = None) -> list[JobKind]:
         *VISIT_KINDS,
         *STALE_VISIT_KINDS,
         *TASK_KINDS,
-        scan_kind(reminders or NoSchedules()),
+        scan_kind(reminders or ScheduleSource()),
     ]
 
 

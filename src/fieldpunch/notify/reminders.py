@@ -4,10 +4,9 @@
 on leave, and says which reminders are due now, each with the key that makes it unique. The
 `reminders.scan` job (every minute, once across workers) feeds it from a `ReminderSource`.
 
-Shifts, visits and leave do not exist yet (attendance and CRM issues), so the source in use,
-`NoSchedules`, has nothing to remind about. Plugging in: implement `ReminderSource` over the
-shift / visit / leave tables and pass it to `jobs.worker.build_runner` (one line); nothing else
-changes. See docs/architecture.md, "Reminders".
+The source in use is attendance/reminders.py's `ScheduleSource` (attendance groups, shifts,
+rosters, approved leave and trips, visit plans); tests pass their own to
+`jobs.worker.build_runner`. See docs/architecture.md, "Reminders".
 """
 
 from __future__ import annotations
@@ -153,7 +152,7 @@ class OrgWindows:
 
 
 class ReminderSource(Protocol):
-    """Where shifts, planned visits and leave come from (attendance and CRM, once they exist)."""
+    """Where shifts, planned visits and leave come from."""
 
     async def windows(
         self, session: AsyncSession, start: datetime, end: datetime
@@ -166,20 +165,6 @@ class ReminderSource(Protocol):
     ) -> set[tuple[str, date]]:
         """Which of (person, local day) are on approved leave."""
         ...
-
-
-class NoSchedules:
-    """Today's source: no shift, visit or leave tables yet, so nothing to remind about."""
-
-    async def windows(
-        self, session: AsyncSession, start: datetime, end: datetime
-    ) -> Sequence[OrgWindows]:
-        return []
-
-    async def on_leave(
-        self, session: AsyncSession, org_id: str, people: set[tuple[str, date]]
-    ) -> set[tuple[str, date]]:
-        return set()
 
 
 def _reach(rules: Sequence[Rule]) -> timedelta:

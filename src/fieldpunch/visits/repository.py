@@ -203,3 +203,21 @@ class VisitRepo:
             .returning(Visit.org_id, Visit.id)
         )
         return [(r[0], r[1]) for r in await self.session.execute(stmt)]
+
+    # -- reminders --------------------------------------------------------------------------------
+
+    async def planned_between(self, start: datetime, end: datetime) -> list[Any]:
+        """Every org's still-planned visits starting in [start, end], with the customer's name."""
+        stmt = (
+            select(
+                Visit.org_id,
+                Visit.user_id,
+                Visit.id,
+                Visit.day,
+                Visit.planned_start,
+                Customer.name.label("customer"),
+            )
+            .join(Customer, Customer.id == Visit.customer_id)
+            .where(Visit.state == "planned", Visit.planned_start.between(start, end))
+        )
+        return list(await self.session.execute(stmt))
