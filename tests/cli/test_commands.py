@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shlex
 import signal
 import socket
+import sqlite3
 import subprocess
 from pathlib import Path
 
@@ -126,6 +128,14 @@ def test_demo_seeds_a_company_once(tmp_path: Path) -> None:
     assert again.returncode == 0 and "40 customers" in again.stdout
     assert f"{seeded[1]} punches" in again.stdout
     assert (tmp_path / "demo" / "fieldpunch.sqlite3").exists()
+    # Attendance rules went in first: the history's days are computed (the console's month grid
+    # is full when the demo opens), and the sales reps have visits planned from today on.
+    with contextlib.closing(sqlite3.connect(tmp_path / "demo" / "fieldpunch.sqlite3")) as db:
+        statuses = dict(db.execute("SELECT status, count(*) FROM attendance_days GROUP BY 1"))
+        planned = db.execute("SELECT count(*) FROM visits WHERE state = 'planned'").fetchone()[0]
+        pending = db.execute("SELECT count(*) FROM attendance_requests WHERE status = 'pending'")
+        assert pending.fetchone()[0] == 1
+    assert statuses.get("normal", 0) >= 12 and planned > 0, (statuses, planned)
     assert "/app/" in first.stdout  # the field app is what a new user wants first
     # The history went through the real pipeline: the audit command the demo prints (as a new
     # user would paste it, fieldpunch's bin folder not on PATH) finds the ledger intact.

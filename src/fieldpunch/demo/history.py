@@ -9,8 +9,8 @@ punches then go through `punches.service.submit`, so the pipeline judges them an
 chains them as if they had arrived on those days: `fieldpunch audit verify` holds for them.
 
 A workday (Mon-Fri, org time): the phone fetches a time anchor when the app opens, clock_in at
-the team's office around 09:00, two to four visits at customers the person owns, clock_out
-between 17:30 and 19:00. Each punch carries the anchor (`time_proof`), so its trusted time is
+the team's office before 09:00 (late on a few days), two to four visits at customers the person owns, clock_out
+mostly just after 18:00 (a few minutes early on some days). Each punch carries the anchor (`time_proof`), so its trusted time is
 when it was made, whenever it arrives. A person's day goes in as one batch received a few
 seconds after its last punch: one request per person-day keeps the default demo (30 people,
 two weeks) to a few seconds, where one request per punch took three times as long.
@@ -303,10 +303,11 @@ class _Maker:
 
     def _events(self, person: _Person, day: date, tamper: bool) -> list[_Event]:
         rng = self.rng
+        # The demo's shift starts at 09:00 with 5 minutes' grace (rules.py).
         if rng.random() < person.late_rate:
-            start = self._at(day, rng.uniform(9 + 35 / 60, 10 + 40 / 60))
+            start = self._at(day, rng.uniform(9 + 6 / 60, 10 + 10 / 60))
         else:
-            start = self._at(day, rng.triangular(8.75, 9 + 20 / 60, 9.0))
+            start = self._at(day, rng.triangular(8.5, 9 + 5 / 60, 8.9))
         events = [_Event("clock_in", start, person.office, tampered=tamper)]
         # Nearest first, starting from the office.
         todo = self._pick(person.customers, rng.choice((2, 3, 3, 4)))
@@ -335,7 +336,7 @@ class _Maker:
             t, here = leave, spot
         if rng.random() < FORGOT_CLOCK_OUT:
             return events
-        target = self._at(day, rng.uniform(17.5, 19.0))
+        target = self._at(day, rng.triangular(17.9, 19.5, 18.15))  # the shift ends at 18:00
         back = t + self._travel(here, person.office)
         if here is not person.office and (
             rng.random() < CLOCK_OUT_IN_FIELD or back > self._at(day, 19.0)

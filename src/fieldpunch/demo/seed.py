@@ -12,6 +12,7 @@ import asyncio
 import math
 import random
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Select, func, select
@@ -25,9 +26,11 @@ from fieldpunch.customers.models import Customer
 from fieldpunch.customers.schemas import Contact, CustomerCreate
 from fieldpunch.db.engine import Database
 from fieldpunch.demo import data, geometry
-from fieldpunch.demo.history import seed_history
+from fieldpunch.demo.history import TZ, seed_history
+from fieldpunch.demo.rules import seed_days_and_plans, seed_rules
 from fieldpunch.geo.crs import CRS
 from fieldpunch.geo.schemas import GeoPolygon, PointIn
+from fieldpunch.kit.clock import utcnow
 from fieldpunch.kit.errors import Conflict
 from fieldpunch.orgs.models import Org
 from fieldpunch.orgs.service import create_org
@@ -184,6 +187,10 @@ async def seed(
         staff = await _seed_staff(session, p, people, team_ids, employees, staff_hash)
         place_rows = await _seed_places(session, p)
         customer_rows = await _seed_customers(session, p, people, rng, customers, staff, managers)
+        now = utcnow()
+        today = now.astimezone(TZ).date()
+        first = today - timedelta(days=days)
+        await seed_rules(session, p, team_ids, place_rows, first, today + timedelta(days=14))
         await seed_history(
             session,
             org_id=new.org_id,
@@ -194,6 +201,18 @@ async def seed(
             staff=staff,
             places=place_rows,
             customers=customer_rows,
+            now=now,
+        )
+        await seed_days_and_plans(
+            session,
+            p,
+            rng=random.Random(f"fieldpunch-demo-plans-{seed}"),
+            team_ids=team_ids,
+            staff=staff,
+            customers=customer_rows,
+            first=first,
+            today=today,
+            now=now,
         )
         info = await _info(session)
     assert info is not None
