@@ -11,10 +11,10 @@ chains them as if they had arrived on those days: `fieldpunch audit verify` hold
 A workday (Mon-Fri, org time): the phone fetches a time anchor when the app opens, clock_in at
 the team's office before 09:00 (late on a few days), two to four visits at customers the person
 owns, clock_out mostly just after 18:00 (a few minutes early on some days). Each punch carries
-the anchor (`time_proof`), so its trusted time is
-when it was made, whenever it arrives. A person's day goes in as one batch received a few
-seconds after its last punch: one request per person-day keeps the default demo (30 people,
-two weeks) to a few seconds, where one request per punch took three times as long.
+the anchor (`time_proof`), so its trusted time is when it was made, whenever it arrives. A
+person's day goes in as one batch received a few seconds after its last punch: one request per
+person-day keeps the default demo (30 people, two weeks) to a few seconds, where one request per
+punch took three times as long.
 
 What a reviewer should find: some late arrivals, ~3% forgotten clock_outs, a few poor fixes
 (300-800 m), one or two people punching a day from a phone they never enrolled
