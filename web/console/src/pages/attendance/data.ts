@@ -5,6 +5,7 @@
  */
 import { ApiError, api, authFetch, ok } from '../../../../src/api/client'
 import type { components } from '../../../../src/api/schema'
+import { readAll } from '../../lib/paged'
 
 export type Day = components['schemas']['DayOut']
 export type Edge = components['schemas']['DayEdge']
@@ -13,48 +14,21 @@ export type ReportView = 'daily' | 'monthly' | 'department' | 'exceptions'
 export type ReportFormat = 'xlsx' | 'csv'
 export type Lang = 'zh' | 'en'
 
-export interface Team {
-  id: string
-  name: string
-}
+export { loadTeams, type Team } from '../../lib/directory'
 
 /** Every computed day of the month for the people the caller sees (one team's own people). */
 export async function loadDays(month: string, last: string, teamId: string | null): Promise<Day[]> {
-  const days: Day[] = []
-  let cursor: string | null | undefined = undefined
-  do {
-    const page: { items: Day[]; next_cursor?: string | null } = await ok(
-      api.GET('/api/v1/attendance/days', {
-        params: { query: { from: `${month}-01`, to: last, team_id: teamId, limit: 500, cursor } },
-      }),
-    )
-    days.push(...page.items)
-    cursor = page.next_cursor
-  } while (cursor)
-  return days
-}
-
-/** The teams the caller sees, by name (a manager: theirs and their sub-teams). */
-export async function loadTeams(): Promise<Team[]> {
-  const page = await ok(api.GET('/api/v1/teams', { params: { query: { limit: 500 } } }))
-  return page.items.map((t) => ({ id: t.id, name: t.name })).sort((a, b) => a.name.localeCompare(b.name, 'zh-CN'))
+  const query = { from: `${month}-01`, to: last, team_id: teamId, limit: 500 }
+  return (await readAll((cursor) => ok(api.GET('/api/v1/attendance/days', { params: { query: { ...query, cursor } } })))).items
 }
 
 /** One JSON report, every page of it (summaries are a row per person or per team). */
 export async function loadReport(view: ReportView, month: string, teamId: string | null, lang: Lang): Promise<Report> {
-  let cursor: string | null | undefined = undefined
-  let report: Report | null = null
-  do {
-    // The path also answers CSV and XLSX, so its JSON shape is named here.
-    const page = (await ok(
-      api.GET('/api/v1/reports/attendance', {
-        params: { query: { view, month, team_id: teamId, lang, limit: 500, cursor } },
-      }),
-    )) as Report
-    report = report ? { ...page, items: [...report.items, ...page.items] } : page
-    cursor = page.next_cursor
-  } while (cursor)
-  return report
+  const query = { view, month, team_id: teamId, lang, limit: 500 }
+  // The path also answers CSV and XLSX, so its JSON shape is named here.
+  const page = async (cursor?: string): Promise<Report> => (await ok(api.GET('/api/v1/reports/attendance', { params: { query: { ...query, cursor } } }))) as Report
+  const { first, items } = await readAll(page)
+  return { ...first, items }
 }
 
 /** The URL of a report download (the whole month, in the report's language). */

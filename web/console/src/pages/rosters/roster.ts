@@ -1,6 +1,7 @@
 /** Reading and writing the roster (GET /rosters, PUT /rosters) for the roster grid. */
 import { api, ok } from '../../../../src/api/client'
 import type { components } from '../../../../src/api/schema'
+import { readAll } from '../../lib/paged'
 
 export type Shift = components['schemas']['ShiftOut']
 /** A cell: a shift id, `rest`, or null (no entry). */
@@ -26,29 +27,16 @@ export async function loadShifts(): Promise<Shift[]> {
 
 /** The active people the caller sees (of one team when given), by name. */
 export async function loadPeople(teamId: string | null): Promise<Person[]> {
-  const people: Person[] = []
-  let cursor: string | null | undefined = undefined
-  do {
-    const page: { items: { id: string; name: string }[]; next_cursor?: string | null } = await ok(
-      api.GET('/api/v1/users', { params: { query: { team_id: teamId, active: true, limit: 500, cursor } } }),
-    )
-    people.push(...page.items.map((u) => ({ id: u.id, name: u.name })))
-    cursor = page.next_cursor
-  } while (cursor)
+  const { items } = await readAll((cursor) => ok(api.GET('/api/v1/users', { params: { query: { team_id: teamId, active: true, limit: 500, cursor } } })))
+  const people: Person[] = items.map((u) => ({ id: u.id, name: u.name }))
   return people.sort((a, b) => a.name.localeCompare(b.name, 'zh-CN') || a.id.localeCompare(b.id))
 }
 
 /** Every stored entry from `from` to `to`: cell key → shift id or `rest`. */
 export async function loadRoster(from: string, to: string, teamId: string | null): Promise<Record<string, string>> {
+  const { items } = await readAll((cursor) => ok(api.GET('/api/v1/rosters', { params: { query: { from, to, team_id: teamId, limit: 500, cursor } } })))
   const cells: Record<string, string> = {}
-  let cursor: string | null | undefined = undefined
-  do {
-    const page: { items: { user_id: string; days: { date: string; shift_id: string }[] }[]; next_cursor?: string | null } = await ok(
-      api.GET('/api/v1/rosters', { params: { query: { from, to, team_id: teamId, limit: 500, cursor } } }),
-    )
-    for (const person of page.items) for (const d of person.days) cells[key(person.user_id, d.date)] = d.shift_id
-    cursor = page.next_cursor
-  } while (cursor)
+  for (const person of items) for (const d of person.days) cells[key(person.user_id, d.date)] = d.shift_id
   return cells
 }
 
