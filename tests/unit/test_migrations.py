@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -55,3 +58,37 @@ def test_migrations_sqlite(tmp_path: Path) -> None:
 def test_migrations_postgres() -> None:
     with postgres_database() as url:
         _check(url)
+
+
+def test_day_tallies_are_filled_in_for_days_already_stored(tmp_path: Path) -> None:
+    """0015 adds the tally columns and fills them in from each stored day's result."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'm.sqlite3'}"
+    command.upgrade(alembic_config(url), "0014")
+    edges = [
+        {"state": "late", "punch": {"method": "gps"}},
+        {"state": "missing", "punch": None},
+        {"state": "on_time", "punch": {"method": "correction"}},
+    ]
+    with contextlib.closing(sqlite3.connect(tmp_path / "m.sqlite3")) as con:
+        days = [
+            ("2026-12-01", ["serious_late", "missing_clock_out"], 300, {"edges": edges}),
+            ("2026-12-02", ["absent"], 0, {"edges": [{"state": "missing", "punch": None}]}),
+        ]
+        for day, statuses, worked, result in days:  # no foreign keys: SQLite's default
+            con.execute(
+                "INSERT INTO attendance_days (org_id, user_id, day, status, statuses, kind,"
+                " holiday_name, schedule, scheduled_min, worked_min, late_min, early_leave_min,"
+                " overtime_workday_min, overtime_rest_day_min, overtime_holiday_min, leave_min,"
+                " leave_by_type, trip_min, out_min, field_day, complete, result, computed_at)"
+                " VALUES ('org_1', 'usr_1', ?, ?, ?, 'workday', '', 'fixed', 540, ?, 40, 0,"
+                " 0, 0, 0, 0, '{}', 0, 0, 0, 1, ?, '2026-12-03 00:00:00')",
+                (day, statuses[0], json.dumps(statuses), worked, json.dumps(result)),
+            )
+        con.commit()
+    upgrade(url)
+    with contextlib.closing(sqlite3.connect(tmp_path / "m.sqlite3")) as con:
+        rows = con.execute(
+            "SELECT attended, late, serious_late, early_leave, absent, missing_punches,"
+            " corrections FROM attendance_days ORDER BY day"
+        ).fetchall()
+    assert rows == [(1, 1, 1, 0, 0, 1, 1), (0, 0, 0, 0, 1, 0, 0)]

@@ -53,6 +53,14 @@ class AttendanceDay(Base):
     trip_min: Mapped[int] = mapped_column(Integer, default=0)
     out_min: Mapped[int] = mapped_column(Integer, default=0)
     field_day: Mapped[bool] = mapped_column(default=False)
+    # Tallies (tallies.py), so a month's summary is summed in SQL and reads no JSON.
+    attended: Mapped[bool] = mapped_column(default=False)
+    late: Mapped[bool] = mapped_column(default=False)  # late or serious_late
+    serious_late: Mapped[bool] = mapped_column(default=False)
+    early_leave: Mapped[bool] = mapped_column(default=False)
+    absent: Mapped[bool] = mapped_column(default=False)
+    missing_punches: Mapped[int] = mapped_column(Integer, default=0)
+    corrections: Mapped[int] = mapped_column(Integer, default=0)
     # False: computed before the day's windows closed; recomputed after it ends.
     complete: Mapped[bool] = mapped_column(default=True)
     first_in: Mapped[datetime | None] = mapped_column()

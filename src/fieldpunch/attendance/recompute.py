@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from fieldpunch.attendance import tallies
 from fieldpunch.attendance import values as v
 from fieldpunch.attendance.calendar_cn import resolve_day
 from fieldpunch.attendance.day import compute_day
@@ -290,12 +291,14 @@ def day_row(
     ins = [e.punch.at for e in r.edges if e.punch and e.side is v.EdgeSide.clock_in]
     outs = [e.punch.at for e in r.edges if e.punch and e.side is v.EdgeSide.clock_out]
     overtime = r.overtime_min
+    result = r.to_json()
+    statuses = [s.value for s in r.statuses]
     return {
         "org_id": org_id,
         "user_id": user_id,
         "day": r.date,
         "status": None if r.status is None else r.status.value,
-        "statuses": [s.value for s in r.statuses],
+        "statuses": statuses,
         "kind": r.kind.value,
         "holiday_name": r.holiday_name,
         "schedule": r.schedule.value,
@@ -316,6 +319,7 @@ def day_row(
         "last_out": max(outs) if outs else None,
         "group_id": group_id,
         "shift_id": shift_id if r.schedule is not v.Schedule.free else None,
-        "result": r.to_json(),
+        **tallies.columns(statuses, r.worked_min, result),
+        "result": result,
         "computed_at": now,
     }

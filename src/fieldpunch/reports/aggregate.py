@@ -1,19 +1,17 @@
-"""Monthly (per person) and department (per team) totals of stored days (pure: no I/O).
+"""Monthly (per person) and department (per team) totals as report rows (pure: no I/O).
 
-`Totals` folds days one at a time, so a person's month, or a team's, is summed as the rows
-stream past without holding them. `monthly_rows` turns a stream of days ordered by person into
-one row per person, holding one person's totals at a time.
+The sums themselves are SQL over the days' tally columns (reports/repository.py `_TOTALS`,
+attendance/tallies.py); `Totals` holds one person's or team's and names its cells.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from fieldpunch.reports.columns import LEAVE_TYPES
-from fieldpunch.reports.rows import DayRow, Row
+from fieldpunch.reports.rows import Row
 
-_FULL_DAY_MIN = 480  # a leave on a day without a schedule counts in eight-hour days
+FULL_DAY_MIN = 480  # a leave on a day without a schedule counts in eight-hour days
 
 
 def hours(minutes: int) -> float:
@@ -43,39 +41,6 @@ class Totals:
     overtime_rest_day_min: int = 0
     overtime_holiday_min: int = 0
     corrections: int = 0
-
-    def add(self, d: DayRow) -> None:
-        s = set(d.statuses)
-        if d.kind == "workday" and d.scheduled_min > 0:
-            self.scheduled_days += 1
-        if d.kind != "workday":
-            self.rest_days += 1
-        if d.punched():
-            self.attended_days += 1
-        self.worked_min += d.worked_min
-        if s & {"late", "serious_late"}:
-            self.late_count += 1
-            self.late_min += d.late_min
-        if "serious_late" in s:
-            self.serious_late_count += 1
-            self.serious_late_min += d.late_min
-        if "early_leave" in s:
-            self.early_leave_count += 1
-            self.early_leave_min += d.early_leave_min
-        self.missing_punches += len(d.missing_edges())
-        self.absent_days += "absent" in s
-        self.field_days += d.field_day
-        if d.leave_min:
-            # A day's share of its schedule (a half-day leave is 0.5), never more than one day.
-            self.leave_days += min(1.0, d.leave_min / (d.scheduled_min or _FULL_DAY_MIN))
-        for kind, minutes in d.leave_by_type.items():
-            self.leave_min[kind] = self.leave_min.get(kind, 0) + minutes
-        self.trip_days += d.trip_min > 0
-        self.out_min += d.out_min
-        self.overtime_workday_min += d.overtime_workday_min
-        self.overtime_rest_day_min += d.overtime_rest_day_min
-        self.overtime_holiday_min += d.overtime_holiday_min
-        self.corrections += len(d.corrections())
 
     def cells(self) -> Row:
         known = {key for key, _, _ in LEAVE_TYPES}
@@ -110,81 +75,19 @@ class Totals:
         }
 
 
-def _person_row(first: DayRow, totals: Totals) -> Row:
+def person_row(
+    user_id: str, name: str, employee_no: str | None, team: str | None, totals: Totals
+) -> Row:
+    """月度汇总: one person's row."""
     return {
-        "name": first.user_name,
-        "employee_no": first.employee_no or "",
-        "team": first.team_name or "",
+        "name": name,
+        "employee_no": employee_no or "",
+        "team": team or "",
         **totals.cells(),
-        "user_id": first.user_id,
+        "user_id": user_id,
     }
 
 
-class MonthlyFolder:
-    """月度汇总: one row per person, from days ordered by person (each person's consecutive),
-    fed in chunks; holds one person's totals at a time."""
-
-    def __init__(self) -> None:
-        self.first: DayRow | None = None
-        self.totals = Totals()
-
-    def feed(self, days: Iterable[DayRow]) -> list[Row]:
-        done: list[Row] = []
-        for d in days:
-            if self.first is None or d.user_id != self.first.user_id:
-                if self.first is not None:
-                    done.append(_person_row(self.first, self.totals))
-                self.first, self.totals = d, Totals()
-            self.totals.add(d)
-        return done
-
-    def finish(self) -> list[Row]:
-        if self.first is None:
-            return []
-        row, self.first, self.totals = _person_row(self.first, self.totals), None, Totals()
-        return [row]
-
-
-def monthly_rows(days: Iterable[DayRow]) -> Iterator[Row]:
-    """All of `monthly` at once (tests, small inputs)."""
-    folder = MonthlyFolder()
-    yield from folder.feed(days)
-    yield from folder.finish()
-
-
-@dataclass(slots=True)
-class _Team:
-    name: str
-    people: set[str] = field(default_factory=set)
-    totals: Totals = field(default_factory=Totals)
-
-
-class DepartmentFolder:
-    """部门考勤汇总: days summed per person's team (people without one under `no_team`);
-    holds one total per team, never the days."""
-
-    def __init__(self, no_team: str) -> None:
-        self.no_team = no_team
-        self.teams: dict[str, _Team] = {}
-
-    def feed(self, days: Iterable[DayRow]) -> None:
-        for d in days:
-            team = self.teams.get(d.team_id or "")
-            if team is None:
-                team = self.teams[d.team_id or ""] = _Team(d.team_name or self.no_team)
-            team.people.add(d.user_id)
-            team.totals.add(d)
-
-    def rows(self) -> list[Row]:
-        """By team name, people without a team last."""
-        ordered = sorted(self.teams.items(), key=lambda kv: (kv[0] == "", kv[1].name, kv[0]))
-        return [
-            {"team": t.name, "people": len(t.people), **t.totals.cells(), "team_id": team_id}
-            for team_id, t in ordered
-        ]
-
-
-def department_rows(days: Iterable[DayRow], no_team: str) -> list[Row]:
-    folder = DepartmentFolder(no_team)
-    folder.feed(days)
-    return folder.rows()
+def team_row(team_id: str | None, name: str, people: int, totals: Totals) -> Row:
+    """部门考勤汇总: one team's row (`name`: the words for no team when `team_id` is None)."""
+    return {"team": name, "people": people, **totals.cells(), "team_id": team_id or ""}

@@ -8,19 +8,21 @@ SQLite), so a whole org's month is never in memory at once.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Collection
-from dataclasses import dataclass
+from collections.abc import AsyncGenerator, Collection, Sequence
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, select, tuple_
+from sqlalchemy import ColumnElement, Float, Select, and_, case, cast, func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from fieldpunch.attendance.days_models import AttendanceDay
 from fieldpunch.attendance.models import Shift
 from fieldpunch.orgs.models import Org
 from fieldpunch.places.models import Place
+from fieldpunch.reports.aggregate import FULL_DAY_MIN, Totals
+from fieldpunch.reports.columns import LEAVE_TYPES
 from fieldpunch.reports.rows import DayRow
 from fieldpunch.teams.models import Team
 from fieldpunch.users.models import User
@@ -54,6 +56,103 @@ _COLUMNS = (
     D.complete,
     D.result,
 )
+
+
+def _count(when: ColumnElement[bool] | InstrumentedAttribute[bool]) -> ColumnElement[Any]:
+    return func.sum(case((when, 1), else_=0))
+
+
+def _sum_if(
+    when: ColumnElement[bool] | InstrumentedAttribute[bool], value: Any
+) -> ColumnElement[Any]:
+    return func.sum(case((when, value), else_=0))
+
+
+_SCHEDULE = case((D.scheduled_min > 0, D.scheduled_min), else_=FULL_DAY_MIN)
+_NAMED_LEAVE = [key for key, _, _ in LEAVE_TYPES if key != "other"]
+# A month's summary as SQL sums over the days' tally columns (aggregate.Totals' fields, in
+# order); "other" leave is what the named types leave of the day's total.
+_TOTALS: tuple[ColumnElement[Any], ...] = (
+    _count(and_(D.kind == "workday", D.scheduled_min > 0)),
+    _count(D.attended),
+    _count(D.kind != "workday"),
+    func.sum(D.worked_min),
+    _count(D.late),
+    _sum_if(D.late, D.late_min),
+    _count(D.serious_late),
+    _sum_if(D.serious_late, D.late_min),
+    _count(D.early_leave),
+    _sum_if(D.early_leave, D.early_leave_min),
+    func.sum(D.missing_punches),
+    _count(D.absent),
+    _count(D.field_day),
+    # A day's share of its schedule (a half-day leave is 0.5), never more than one day.
+    func.sum(
+        case(
+            (D.leave_min <= 0, 0.0),
+            (D.leave_min >= _SCHEDULE, 1.0),
+            else_=cast(D.leave_min, Float) / _SCHEDULE,
+        )
+    ),
+    func.sum(D.leave_min),
+    *(func.sum(func.coalesce(D.leave_by_type[key].as_integer(), 0)) for key in _NAMED_LEAVE),
+    _count(D.trip_min > 0),
+    func.sum(D.out_min),
+    func.sum(D.overtime_workday_min),
+    func.sum(D.overtime_rest_day_min),
+    func.sum(D.overtime_holiday_min),
+    func.sum(D.corrections),
+)
+
+
+def _totals(r: Sequence[Any]) -> Totals:
+    """`_TOTALS`' values (in order, from `r[0]`) as Totals."""
+    n = [v or 0 for v in r]
+    named = dict(zip(_NAMED_LEAVE, n[15 : 15 + len(_NAMED_LEAVE)], strict=True))
+    rest = n[15 + len(_NAMED_LEAVE) :]
+    leave = {k: int(v) for k, v in named.items() if v}
+    if other := int(n[14]) - sum(leave.values()):
+        leave["other"] = other
+    return Totals(
+        scheduled_days=int(n[0]),
+        attended_days=int(n[1]),
+        rest_days=int(n[2]),
+        worked_min=int(n[3]),
+        late_count=int(n[4]),
+        late_min=int(n[5]),
+        serious_late_count=int(n[6]),
+        serious_late_min=int(n[7]),
+        early_leave_count=int(n[8]),
+        early_leave_min=int(n[9]),
+        missing_punches=int(n[10]),
+        absent_days=int(n[11]),
+        field_days=int(n[12]),
+        leave_days=float(n[13]),
+        leave_min=leave,
+        trip_days=int(rest[0]),
+        out_min=int(rest[1]),
+        overtime_workday_min=int(rest[2]),
+        overtime_rest_day_min=int(rest[3]),
+        overtime_holiday_min=int(rest[4]),
+        corrections=int(rest[5]),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PersonTotals:
+    user_id: str
+    name: str
+    employee_no: str | None
+    team_name: str | None
+    totals: Totals
+
+
+@dataclass(frozen=True, slots=True)
+class TeamTotals:
+    team_id: str | None
+    team_name: str | None
+    people: int
+    totals: Totals
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,12 +234,13 @@ class ReportsRepo:
             stmt = stmt.where(visible)
         return (await self.session.execute(stmt)).first() is not None
 
-    def days_stmt(self, f: DayFilter) -> Select[Any]:
+    def _days(self, f: DayFilter, *columns: Any) -> Select[Any]:
+        """`columns` of the filter's days joined to their person (and team)."""
         stmt = (
-            select(*_COLUMNS)
+            select(*columns)
+            .select_from(D)
             .join(User, and_(User.id == D.user_id, User.org_id == D.org_id))
             .outerjoin(Team, Team.id == User.team_id)
-            .outerjoin(Shift, and_(Shift.id == D.shift_id, Shift.org_id == D.org_id))
             .where(D.org_id == f.org_id, D.day >= f.start, D.day <= f.end)
         )
         if f.visible is not None:
@@ -167,6 +267,12 @@ class ReportsRepo:
             )
         if f.after is not None:
             stmt = stmt.where(tuple_(User.name, D.user_id, D.day) > tuple_(*f.after))
+        return stmt
+
+    def days_stmt(self, f: DayFilter) -> Select[Any]:
+        stmt = self._days(f, *_COLUMNS).outerjoin(
+            Shift, and_(Shift.id == D.shift_id, Shift.org_id == D.org_id)
+        )
         return stmt.order_by(User.name, D.user_id, D.day)
 
     async def people_page(self, f: DayFilter, limit: int) -> list[tuple[str, str]]:
@@ -188,6 +294,27 @@ class ReportsRepo:
             stmt = stmt.where(tuple_(User.name, User.id) > tuple_(f.after[0], f.after[1]))
         rows = await self.session.execute(stmt.order_by(User.name, User.id).limit(limit))
         return [(name, user_id) for name, user_id in rows]
+
+    async def person_totals(self, f: DayFilter, user_ids: Sequence[str]) -> list[PersonTotals]:
+        """月度汇总 of these people (a page), summed in SQL, in the order of `user_ids`."""
+        whole = replace(f, user_ids=user_ids, status=None, after=None)
+        stmt = self._days(whole, D.user_id, User.name, User.employee_no, Team.name, *_TOTALS)
+        stmt = stmt.group_by(D.user_id, User.name, User.employee_no, Team.name)
+        found = {
+            r[0]: PersonTotals(r[0], r[1], r[2], r[3], _totals(r[4:]))
+            for r in await self.session.execute(stmt)
+        }
+        return [found[u] for u in user_ids if u in found]
+
+    async def team_totals(self, f: DayFilter) -> list[TeamTotals]:
+        """部门考勤汇总: the filter's days summed per person's team (None: no team)."""
+        people = func.count(D.user_id.distinct())
+        stmt = self._days(f, User.team_id, Team.name, people, *_TOTALS)
+        stmt = stmt.group_by(User.team_id, Team.name)
+        return [
+            TeamTotals(r[0], r[1], int(r[2]), _totals(r[3:]))
+            for r in await self.session.execute(stmt)
+        ]
 
     async def stream_days(
         self, f: DayFilter, chunk: int = CHUNK

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from fieldpunch.attendance import tallies
 from fieldpunch.reports import words
 from fieldpunch.reports.columns import EDGES, LEAVE_TYPES, Lang
 
@@ -56,22 +57,13 @@ class DayRow:
         return list(self.result.get("edges") or [])
 
     def punched(self) -> bool:
-        """Any punch decided an edge (a day attended), or work was counted."""
-        return self.worked_min > 0 or any(e.get("punch") for e in self.edges)
+        return tallies.attended(self.worked_min, self.edges)
 
     def corrections(self) -> list[dict[str, Any]]:
-        """The deciding punches made by an approved correction (补卡)."""
-        return [
-            e["punch"]
-            for e in self.edges
-            if e.get("punch") and e["punch"].get("method") == "correction"
-        ]
+        return tallies.correction_punches(self.edges)
 
     def missing_edges(self) -> list[dict[str, Any]]:
-        # An absent day is one absence, not its edges' missing punches (as the day computes it).
-        if "absent" in self.statuses:
-            return []
-        return [e for e in self.edges if e.get("state") == "missing"]
+        return [dict(e) for e in tallies.missing_edges(self.statuses, self.edges)]
 
     def is_exception(self) -> bool:
         return bool(EXCEPTION_STATUSES.intersection(self.statuses)) or bool(self.corrections())

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fieldpunch.auth.principal import Principal
 from fieldpunch.kit.errors import Invalid, NotFound
 from fieldpunch.reports import words
-from fieldpunch.reports.aggregate import DepartmentFolder, MonthlyFolder
+from fieldpunch.reports.aggregate import person_row, team_row
 from fieldpunch.reports.columns import COLUMNS, TITLES, Column, Lang, View
 from fieldpunch.reports.repository import DayFilter, ReportsRepo
 from fieldpunch.reports.rows import Row, daily_row, exception_row
@@ -33,6 +33,7 @@ from fieldpunch.teams.tree import subtree_ids
 from fieldpunch.users.models import User
 
 MAX_DAYS = 366  # a year, leap day included
+PEOPLE_PER_PART = 1000  # a download's monthly rows: people summed per statement
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,23 +147,49 @@ def no_team(lang: Lang) -> str:
 
 
 async def rows(session: AsyncSession, r: Report) -> AsyncGenerator[list[Row], None]:
-    """The report's rows, a partition of days at a time (department: all at the end)."""
+    """The report's rows: a partition of days at a time (daily, exceptions), a page of people
+    at a time (monthly), or every team at once (department)."""
     repo = ReportsRepo(session)
-    monthly, department = MonthlyFolder(), DepartmentFolder(no_team(r.lang))
+    if r.view is View.monthly:
+        after: tuple[str, str, date] | None = None
+        while True:
+            part, after = await _monthly_rows(repo, r, PEOPLE_PER_PART, after)
+            yield part
+            if after is None:
+                return
+    if r.view is View.department:
+        yield await _department_rows(repo, r)
+        return
     async with aclosing(repo.stream_days(r.days)) as parts:
         async for days in parts:
             if r.view is View.daily:
                 yield [daily_row(d, r.tz, r.lang, r.places) for d in days]
-            elif r.view is View.exceptions:
-                yield [exception_row(d, r.tz, r.lang) for d in days if d.is_exception()]
-            elif r.view is View.monthly:
-                yield monthly.feed(days)
             else:
-                department.feed(days)
-    if r.view is View.monthly:
-        yield monthly.finish()
-    if r.view is View.department:
-        yield department.rows()
+                yield [exception_row(d, r.tz, r.lang) for d in days if d.is_exception()]
+
+
+async def _monthly_rows(
+    repo: ReportsRepo, r: Report, limit: int, after: tuple[str, str, date] | None
+) -> tuple[list[Row], tuple[str, str, date] | None]:
+    """One row per person for a page of people (by name) after `after`; and where the next
+    page starts (None: this was the last)."""
+    people = await repo.people_page(replace(r.days, after=after), limit + 1)
+    more = len(people) > limit
+    people = people[:limit]
+    if not people:
+        return [], None
+    found = await repo.person_totals(r.days, [user_id for _, user_id in people])
+    out = [person_row(t.user_id, t.name, t.employee_no, t.team_name, t.totals) for t in found]
+    return out, (people[-1][0], people[-1][1], date.max) if more else None
+
+
+async def _department_rows(repo: ReportsRepo, r: Report) -> list[Row]:
+    """By team name, people without a team last."""
+    teams = sorted(
+        await repo.team_totals(r.days),
+        key=lambda t: (t.team_id is None, t.team_name or "", t.team_id or ""),
+    )
+    return [team_row(t.team_id, t.team_name or no_team(r.lang), t.people, t.totals) for t in teams]
 
 
 # JSON: pages by keyset (person name, person, date); the department view answers whole.
@@ -199,11 +226,15 @@ async def page(session: AsyncSession, r: Report, limit: int, cursor: str | None)
         "columns": [{"key": c.key, "header": c.header(r.lang), "type": c.kind} for c in r.columns],
     }
     if r.view is View.department:
-        whole = [_item(row, {}) async for part in rows(session, r) for row in part]
+        whole = [_item(row, {}) for row in await _department_rows(ReportsRepo(session), r)]
         return head | {"items": whole, "next_cursor": None}
     repo = ReportsRepo(session)
     if r.view is View.monthly:
-        return head | await _monthly_page(repo, r, limit, after)
+        part, following = await _monthly_rows(repo, r, limit, after)
+        return head | {
+            "items": [_item(row, {}) for row in part],
+            "next_cursor": _encode(following) if following else None,
+        }
     items: list[dict[str, Any]] = []
     last: tuple[str, str, date] | None = None
     more = False
@@ -225,24 +256,3 @@ async def page(session: AsyncSession, r: Report, limit: int, cursor: str | None)
             if more:
                 break
     return head | {"items": items, "next_cursor": _encode(last) if more and last else None}
-
-
-async def _monthly_page(
-    repo: ReportsRepo, r: Report, limit: int, after: tuple[str, str, date] | None
-) -> dict[str, Any]:
-    """One row per person: the page's people first (by name), then only their days."""
-    people = await repo.people_page(replace(r.days, after=after), limit + 1)
-    more = len(people) > limit
-    people = people[:limit]
-    if not people:
-        return {"items": [], "next_cursor": None}
-    folder = MonthlyFolder()
-    items: list[dict[str, Any]] = []
-    ids = [user_id for _, user_id in people]
-    days = replace(r.days, user_ids=ids, status=None, after=None)
-    async with aclosing(repo.stream_days(days)) as parts:
-        async for part in parts:
-            items += [_item(row, {}) for row in folder.feed(part)]
-    items += [_item(row, {}) for row in folder.finish()]
-    last = (people[-1][0], people[-1][1], date.max)  # the next page starts at the next person
-    return {"items": items, "next_cursor": _encode(last) if more else None}

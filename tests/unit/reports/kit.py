@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import fields as dataclass_fields
+from datetime import UTC, date, datetime
 from typing import Any
 
 from fieldpunch.attendance.day import compute_day
+from fieldpunch.attendance.recompute import day_row
 from fieldpunch.attendance.values import (
     CalendarDay,
     DayKind,
@@ -34,29 +36,12 @@ def computed(
 
 
 def fields(r: DayResult) -> dict[str, Any]:
-    """The `attendance_days` columns of a result, as the recompute fills them."""
-    return {
-        "day": r.date,
-        "status": r.status.value if r.status else None,
-        "statuses": [s.value for s in r.statuses],
-        "kind": r.kind.value,
-        "holiday_name": r.holiday_name,
-        "schedule": r.schedule.value,
-        "scheduled_min": r.scheduled_min,
-        "worked_min": r.worked_min,
-        "late_min": r.late_min,
-        "early_leave_min": r.early_leave_min,
-        "overtime_workday_min": r.overtime_min.get("workday", 0),
-        "overtime_rest_day_min": r.overtime_min.get("rest_day", 0),
-        "overtime_holiday_min": r.overtime_min.get("holiday", 0),
-        "leave_min": sum(r.leave_min.values()),
-        "leave_by_type": dict(r.leave_min),
-        "trip_min": r.trip_min,
-        "out_min": r.out_min,
-        "field_day": r.field_day,
-        "complete": r.complete,
-        "result": r.to_json(),
-    }
+    """The `attendance_days` columns of a result, as the recompute fills them (who, which rules
+    and when left to the caller)."""
+    row = day_row("", "", "", None, r, datetime.now(UTC))
+    for key in ("org_id", "user_id", "group_id", "shift_id", "computed_at"):
+        row.pop(key)
+    return row
 
 
 def stored(
@@ -66,9 +51,8 @@ def stored(
     team: tuple[str | None, str | None] = ("t1", "销售一部"),
     shift_name: str | None = "白班",
 ) -> DayRow:
-    f = fields(r)
-    f.pop("status")
-    f.pop("schedule")
+    known = {f.name for f in dataclass_fields(DayRow)}
+    f = {k: v for k, v in fields(r).items() if k in known}
     f["statuses"] = tuple(f["statuses"])
     return DayRow(
         user_id=user_id,
