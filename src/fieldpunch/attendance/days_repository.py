@@ -60,6 +60,11 @@ class DaysRepo:
         """(org id, time zone name) of every org."""
         return [(i, tz) for i, tz in await self.session.execute(select(Org.id, Org.timezone))]
 
+    async def orgs_with_groups(self) -> set[str]:
+        """The orgs that have an attendance group (the others have no shifts to place)."""
+        rows = await self.session.execute(select(AttendanceGroup.org_id).distinct())
+        return {org_id for (org_id,) in rows}
+
     async def org_timezone(self, org_id: str) -> str:
         name = (await self.session.execute(select(Org.timezone).where(Org.id == org_id))).scalar()
         return name or "UTC"

@@ -79,7 +79,8 @@ class ScheduleSource:
             visit = PlannedVisit(row.user_id, row.id, row.day, row.planned_start, row.customer)
             visits_by_org.setdefault(row.org_id, []).append(visit)
         out: list[OrgWindows] = []
-        for org_id, _ in await days_repo.orgs():
+        # Only orgs with something to remind of: a group's shifts, or planned visits.
+        for org_id in sorted(await days_repo.orgs_with_groups() | set(visits_by_org)):
             rules = await load_rules(days_repo, org_id, *_span(start, end, None))
             # A night shift belongs to the day it starts: yesterday's may end in this window.
             first, last = _span(start, end, rules)
