@@ -75,8 +75,9 @@ describe('field errors of a 422', () => {
     expect(errorAt(errors, 'grace_late_min')).toBe('')
   })
 
-  it('are none for other failures', () => {
-    expect(fieldErrors(new ApiError(409, 'in use'))).toEqual({})
+  it('read the detail list of FastAPI too, and are none for failures without a list', () => {
+    expect(fieldErrors(new ApiError(422, 'x', { detail: [{ loc: ['query', 'limit'], msg: 'too big' }] }))).toEqual({ 'query.limit': 'too big' })
+    expect(fieldErrors(new ApiError(409, 'in use', { detail: 'in use' }))).toEqual({})
     expect(fieldErrors(new Error('x'))).toEqual({})
   })
 })

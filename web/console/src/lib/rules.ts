@@ -82,18 +82,19 @@ export function weekdaysText(days: readonly number[], names: readonly string[], 
 }
 
 /**
- * A 422's errors by field: `loc` without its leading "body", joined with dots
- * (`periods.0.end`, `serious_late_min`), pydantic's "Value error, " prefix dropped. Errors with
- * no field (or not a 422) are under "".
+ * A refused request's errors by field (problem+json `errors`, or FastAPI's `detail` list): `loc`
+ * without its leading "body", joined with dots (`periods.0.end`, `serious_late_min`), pydantic's
+ * "Value error, " prefix dropped. Errors with no field are under "".
  */
 export function fieldErrors(e: unknown): Record<string, string> {
-  if (!(e instanceof ApiError) || e.status !== 422) return {}
-  const items = (e.body as { errors?: { loc?: (string | number)[]; msg?: string }[] } | null)?.errors ?? []
+  if (!(e instanceof ApiError)) return {}
+  const body = e.body as { errors?: unknown; detail?: unknown } | null
+  const list = Array.isArray(body?.errors) ? body.errors : Array.isArray(body?.detail) ? body.detail : []
   const out: Record<string, string> = {}
-  for (const item of items) {
-    const loc = item.loc ?? []
+  for (const item of list as { loc?: unknown[]; msg?: unknown }[]) {
+    const loc = Array.isArray(item.loc) ? item.loc.map(String) : []
     const key = (loc[0] === 'body' ? loc.slice(1) : loc).join('.')
-    const msg = (item.msg ?? '').replace(/^Value error, /, '')
+    const msg = (typeof item.msg === 'string' ? item.msg : '').replace(/^Value error, /, '')
     out[key] = out[key] ? `${out[key]}; ${msg}` : msg
   }
   return out
