@@ -1,9 +1,11 @@
 /** The menu's icons by name (pages.ts names one): only these are bundled, not the whole set. */
 import type { Component } from 'vue'
 import {
+  Bell,
   Briefcase,
   Calendar,
   Checked,
+  Clock,
   DataAnalysis,
   Document,
   Histogram,
@@ -16,15 +18,21 @@ import {
   OfficeBuilding,
   Setting,
   Share,
+  Stamp,
+  Sunny,
+  Tickets,
   Tools,
   TrendCharts,
   User,
+  Warning,
 } from '@element-plus/icons-vue'
 
 export const icons: Record<string, Component> = {
+  Bell,
   Briefcase,
   Calendar,
   Checked,
+  Clock,
   DataAnalysis,
   Document,
   Histogram,
@@ -37,7 +45,11 @@ export const icons: Record<string, Component> = {
   OfficeBuilding,
   Setting,
   Share,
+  Stamp,
+  Sunny,
+  Tickets,
   Tools,
   TrendCharts,
   User,
+  Warning,
 }
