@@ -135,6 +135,8 @@ def test_an_admin_adds_a_robot_tests_it_and_sets_escalation(
         row = page.locator("[data-testid=robot-row]", has_text=name)
         row.wait_for()
         robot_id = row.get_attribute("data-robot-id")
+        line = page.locator("[data-testid=robots] tr", has=row)
+        assert "企业微信" in line.inner_text() and "严重异常" in line.inner_text()
         robot = server.api("get", f"/robots/{robot_id}")
         assert robot["provider"] == "wecom" and robot["kinds"] == ["anomaly.critical"]
         assert "wk-e2e" not in json.dumps(robot)  # the URL is a credential: only a hint

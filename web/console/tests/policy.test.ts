@@ -1,6 +1,4 @@
 import { describe, expect, it } from 'vitest'
-import { ApiError } from '../../src/api/client'
-import { errorsUnder, fieldErrors } from '../src/lib/fields'
 import { THRESHOLDS, mergePolicy, overrideCount, overrides, teamChain, thresholdsOf, withRule, withSetting, without } from '../src/lib/policy'
 import { testOutcome } from '../src/lib/robots'
 import { moved, newKey, parseOptions, problems } from '../src/lib/visitform'
@@ -60,31 +58,6 @@ describe('the policy layers', () => {
       'too_perfect_max_accuracy_m',
     ])
     expect(thresholdsOf(null).map((th) => th.key)).toEqual(['correction_monthly_quota', 'correction_max_age_days'])
-  })
-})
-
-describe('field errors', () => {
-  it('are read from problem+json by path without body, several at one path joined', () => {
-    const e = new ApiError(422, 'bad', {
-      errors: [
-        { loc: ['body', 'max_speed_kmh'], msg: 'Input should be greater than 0' },
-        { loc: ['body', 'rules', 'duplicate', 'severity'], msg: 'bad severity' },
-        { loc: ['body', 'rules', 'duplicate', 'severity'], msg: 'again' },
-        { loc: [], msg: 'whole' },
-      ],
-    })
-    const errors = fieldErrors(e)
-    expect(errors.max_speed_kmh).toBe('Input should be greater than 0')
-    expect(errors['rules.duplicate.severity']).toBe('bad severity; again')
-    expect(errors['']).toBe('whole')
-    expect(errorsUnder(errors, 'rules.duplicate')).toBe('bad severity; again')
-    expect(errorsUnder(errors, 'rules.dup')).toBe('')
-  })
-
-  it("take FastAPI's own detail list, and nothing from other errors", () => {
-    expect(fieldErrors(new ApiError(422, 'x', { detail: [{ loc: ['body', 'url'], msg: 'bad url' }] }))).toEqual({ url: 'bad url' })
-    expect(fieldErrors(new ApiError(500, 'x', null))).toEqual({})
-    expect(fieldErrors(new Error('x'))).toEqual({})
   })
 })
 

@@ -137,3 +137,12 @@ export function overrideCount(layer: PolicyLayer): number {
   }
   return n
 }
+
+/** Where a knob's value comes from: the built-in default, an upper level, this level's change, or
+ * (at the org's level) a change removed but not yet saved. */
+export type Origin = 'default' | 'inherited' | 'override' | 'resetting'
+
+/** The Element Plus tag type that marks an origin. */
+export function originTag(origin: Origin): 'primary' | 'info' | 'warning' {
+  return origin === 'override' ? 'primary' : origin === 'resetting' ? 'warning' : 'info'
+}
