@@ -6,6 +6,7 @@ import {
   duration,
   errorAt,
   fieldErrors,
+  refusal,
   monthWeeks,
   periodsText,
   timeline,
@@ -79,6 +80,28 @@ describe('field errors of a 422', () => {
     expect(fieldErrors(new ApiError(422, 'x', { detail: [{ loc: ['query', 'limit'], msg: 'too big' }] }))).toEqual({ 'query.limit': 'too big' })
     expect(fieldErrors(new ApiError(409, 'in use', { detail: 'in use' }))).toEqual({})
     expect(fieldErrors(new Error('x'))).toEqual({})
+  })
+})
+
+describe('a refused save', () => {
+  const t = (key: string, values?: Record<string, unknown>): string => `${key}${values ? JSON.stringify(values) : ''}`
+  it('leaves above the buttons only what no field of the form shows', () => {
+    const e = new ApiError(422, 'invalid', {
+      errors: [
+        { loc: ['body', 'periods', 1, 'start'], msg: 'bad start' },
+        { loc: ['body', 'other'], msg: 'not a field here' },
+      ],
+    })
+    const r = refusal(e, ['name', 'periods'], t)
+    expect(r.errors['periods.1.start']).toBe('bad start')
+    expect(r.message).toBe('not a field here')
+    expect(refusal(e, ['periods', 'other'], t).message).toBe('')
+  })
+
+  it('says a refusal naming no field in words (a 409: in use)', () => {
+    const r = refusal(new ApiError(409, 'the shift is in use'), ['name'], t)
+    expect(r.errors).toEqual({})
+    expect(r.message).toBe('common.error{"detail":"the shift is in use"}')
   })
 })
 

@@ -6,6 +6,7 @@
  */
 import { ApiError } from '../../../src/api/client'
 import { isoWeekday, monthDates } from './attendance'
+import { errorText } from './errors'
 
 const DAY = 24 * 60
 
@@ -98,6 +99,17 @@ export function fieldErrors(e: unknown): Record<string, string> {
     out[key] = out[key] ? `${out[key]}; ${msg}` : msg
   }
   return out
+}
+
+/**
+ * A form's refused save: the errors by field, and in words what none of the form's `fields`
+ * shows (or the whole refusal, offline or a 409, when it names no field), for above the buttons.
+ */
+export function refusal(e: unknown, fields: readonly string[], t: (key: string, values?: Record<string, unknown>) => string): { errors: Record<string, string>; message: string } {
+  const errors = fieldErrors(e)
+  if (!Object.keys(errors).length) return { errors, message: errorText(e, t) }
+  const rest = Object.entries(errors).filter(([k]) => !fields.some((f) => k === f || k.startsWith(`${f}.`)))
+  return { errors, message: rest.map(([, m]) => m).join('; ') }
 }
 
 /** The first error at or under `field` (`periods` also shows `periods.1.start`'s). */
