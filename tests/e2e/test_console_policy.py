@@ -61,7 +61,7 @@ def test_an_admin_turns_a_rule_off_for_a_team_and_sets_a_threshold(
     # What the team would inherit is said beside the change.
     assert f"继承值：{org_speed:g} 公里/小时" in speed.inner_text()
     page.locator("[data-testid=policy-save]").click()
-    page.wait_for_selector("[data-testid=policy-save]:disabled")
+    page.wait_for_selector("[data-testid=policy-save]:disabled:not(.is-loading)")
     stored = server.api("get", f"/policy/teams/{team['id']}")["override"]
     assert stored == {"rules": {"duplicate": {"enabled": False}}, "max_speed_kmh": 180}
 
@@ -75,6 +75,26 @@ def test_an_admin_turns_a_rule_off_for_a_team_and_sets_a_threshold(
     other = page.locator("[data-testid=policy-rule][data-rule=mock_location]")
     assert other.get_attribute("data-origin") == "inherited"
 
+    # A member of the team inherits both: the person's level shows the team's values.
+    member = server.api(
+        "post",
+        "/users",
+        json={
+            "email": f"staff.{secrets.token_hex(4)}@example.com",
+            "name": "外勤 小周",
+            "role": "staff",
+            "password": PASSWORD,
+            "team_id": team["id"],
+        },
+    )
+    page.goto(f"/console/policy?user={member['id']}")
+    page.wait_for_selector(
+        "[data-testid=policy-rule][data-rule=duplicate][data-enabled=false][data-origin=inherited]"
+    )
+    assert page.locator("[data-testid=threshold-max_speed_kmh] input").input_value() == "180"
+    page.goto(f"/console/policy?team={team['id']}")
+    page.wait_for_selector("[data-testid=threshold-max_speed_kmh][data-origin=override]")
+
     # Reset both to what the organization says, and save: the team's override is gone.
     page.locator("[data-testid=reset-duplicate]").click()
     page.locator("[data-testid=reset-max_speed_kmh]").click()
@@ -82,7 +102,7 @@ def test_an_admin_turns_a_rule_off_for_a_team_and_sets_a_threshold(
         "[data-testid=policy-rule][data-rule=duplicate][data-enabled=true][data-origin=inherited]"
     )
     page.locator("[data-testid=policy-save]").click()
-    page.wait_for_selector("[data-testid=policy-save]:disabled")
+    page.wait_for_selector("[data-testid=policy-save]:disabled:not(.is-loading)")
     assert server.api("get", f"/policy/teams/{team['id']}")["override"] == {}
     assert not errors, errors
 
@@ -208,7 +228,7 @@ def test_an_admin_adds_a_visit_outcome_and_a_form_field(console: Any, server: Se
         rows.last.locator("input").fill(outcome)
         rows.last.locator("[data-testid=outcome-up]").click()  # before the last one
         page.locator("[data-testid=outcomes-save]").click()
-        page.wait_for_selector("[data-testid=outcomes-save]:disabled")
+        page.wait_for_selector("[data-testid=outcomes-save]:disabled:not(.is-loading)")
         stored = server.api("get", "/visit-outcomes")["outcomes"]
         labels = [renamed, *(o["label"] for o in start[1:-1]), outcome, start[-1]["label"]]
         assert [o["label"] for o in stored] == labels
@@ -226,7 +246,7 @@ def test_an_admin_adds_a_visit_outcome_and_a_form_field(console: Any, server: Se
         assert "单选字段至少需要一个选项" in new.locator("[data-testid=field-error]").inner_text()
         new.locator("textarea[data-testid=field-options]").fill("国产\n进口\n")
         page.locator("[data-testid=form-save]").click()
-        page.wait_for_selector("[data-testid=form-save]:disabled")
+        page.wait_for_selector("[data-testid=form-save]:disabled:not(.is-loading)")
         fields = server.api("get", "/visit-form")["fields"]
         assert fields[:-1] == before_form
         assert {k: v for k, v in fields[-1].items() if k != "key"} == {
