@@ -5,6 +5,7 @@
  */
 import L from 'leaflet'
 import 'leaflet.markercluster'
+import { onBeforeUnmount, onMounted, watch, type Ref, type WatchSource } from 'vue'
 import { tiles } from '../lib/tiles'
 
 export { L }
@@ -42,4 +43,34 @@ export function removeMap(map: L.Map): void {
   map.stop()
   if (animating) setTimeout(() => map.remove(), 300)
   else map.remove()
+}
+
+/**
+ * A map in `el` that `draw` fills afresh each time (a new layer group, the old one removed): once
+ * mounted, then whenever `source` changes; removed with the component. No animations: what it
+ * shows is replaced often, mid-animation.
+ */
+export function useDrawnMap(
+  el: Ref<HTMLElement | null>,
+  source: WatchSource,
+  draw: (layer: L.LayerGroup, map: L.Map) => void,
+  options: L.MapOptions = {},
+): void {
+  let map: L.Map | null = null
+  let layer: L.LayerGroup | null = null
+  function redraw(): void {
+    if (!map) return
+    layer?.remove()
+    layer = L.layerGroup().addTo(map)
+    draw(layer, map)
+  }
+  onMounted(() => {
+    map = createMap(el.value!, { zoomAnimation: false, fadeAnimation: false, markerZoomAnimation: false, ...options })
+    redraw()
+  })
+  onBeforeUnmount(() => {
+    if (map) removeMap(map)
+    map = null
+  })
+  watch(source, redraw)
 }
