@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { THRESHOLDS, mergePolicy, overrideCount, overrides, teamChain, thresholdsOf, withRule, withSetting, without } from '../src/lib/policy'
+import { RULE_GROUPS, THRESHOLDS, groupRules, mergePolicy, overrideCount, overrides, teamChain, thresholdsOf, withRule, withSetting, without } from '../src/lib/policy'
 import { testOutcome } from '../src/lib/robots'
 import { moved, newKey, parseOptions, problems } from '../src/lib/visitform'
 
@@ -58,6 +58,20 @@ describe('the policy layers', () => {
       'too_perfect_max_accuracy_m',
     ])
     expect(thresholdsOf(null).map((th) => th.key)).toEqual(['correction_monthly_quota', 'correction_max_age_days'])
+  })
+})
+
+describe('the rule groups', () => {
+  it('hold each rule once, keep the order given, and put an unknown rule under other', () => {
+    const all = Object.values(RULE_GROUPS).flat()
+    expect(new Set(all).size).toBe(all.length)
+    expect(all).toHaveLength(20)
+    expect(groupRules(['duplicate', 'photo_reused', 'teleport', 'outside_geofence'])).toEqual([
+      { group: 'location', rules: ['outside_geofence'] },
+      { group: 'time', rules: ['duplicate'] },
+      { group: 'photo', rules: ['photo_reused'] },
+      { group: 'other', rules: ['teleport'] },
+    ])
   })
 })
 

@@ -146,3 +146,21 @@ export type Origin = 'default' | 'inherited' | 'override' | 'resetting'
 export function originTag(origin: Origin): 'primary' | 'info' | 'warning' {
   return origin === 'override' ? 'primary' : origin === 'resetting' ? 'warning' : 'info'
 }
+
+/** The rules by what they look at, in the order the page shows them. */
+export const RULE_GROUPS: Record<string, string[]> = {
+  location: ['outside_geofence', 'low_accuracy', 'impossible_speed', 'mock_location', 'wifi_mismatch', 'too_perfect', 'chosen_location'],
+  time: ['clock_skew', 'stale_offline', 'duplicate', 'off_schedule', 'sequence'],
+  device: ['unknown_device', 'shared_device'],
+  visit: ['visit_out_far', 'visit_too_short', 'visit_unpaired', 'field_evidence_missing'],
+  photo: ['photo_reused', 'photo_exif_mismatch'],
+}
+
+/** The policy's rules in their groups (a rule the console does not know yet goes under `other`);
+ * a group with none of `rules` is left out. */
+export function groupRules(rules: string[]): { group: string; rules: string[] }[] {
+  const known = new Set(Object.values(RULE_GROUPS).flat())
+  const groups = Object.entries(RULE_GROUPS).map(([group, names]) => ({ group, rules: names.filter((r) => rules.includes(r)) }))
+  groups.push({ group: 'other', rules: rules.filter((r) => !known.has(r)) })
+  return groups.filter((g) => g.rules.length)
+}

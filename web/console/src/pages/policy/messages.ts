@@ -58,7 +58,7 @@ export default {
       general: '通用设置',
       rejectCritical: '严重异常直接驳回打卡',
       rejectCriticalHint: '关闭时，严重异常只标记待审核；打开后，带严重异常的打卡直接判为驳回。',
-      rules: '检测规则',
+      group: { location: '位置', time: '时间与顺序', device: '设备', visit: '客户拜访与外勤', photo: '照片', other: '其他规则' },
       enabled: '启用',
       severity: '严重程度',
       origin: {
@@ -144,7 +144,7 @@ export default {
       general: 'General',
       rejectCritical: 'Reject punches with critical findings',
       rejectCriticalHint: 'Off: critical findings flag the punch for review. On: a punch with a critical finding is rejected.',
-      rules: 'Rules',
+      group: { location: 'Location', time: 'Time and order', device: 'Devices', visit: 'Customer visits and field work', photo: 'Photos', other: 'Other rules' },
       enabled: 'On',
       severity: 'Severity',
       origin: {
