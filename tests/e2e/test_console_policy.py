@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.e2e.conftest import PASSWORD, Server, desktop
-from tests.e2e.test_console import console_sign_in
+from tests.e2e.test_console import console_sign_in, new_team
 from tests.receivers import VENDOR_PATHS, HookSink, hook_sink, vendor_answer
 from tests.server import env_for, run, serving
 
@@ -265,3 +265,23 @@ def test_an_admin_adds_a_visit_outcome_and_a_form_field(console: Any, server: Se
     finally:
         server.api("put", "/visit-form", json={"fields": before_form})
         server.api("put", "/visit-outcomes", json={"outcomes": before_outcomes})
+
+
+def test_a_manager_reads_the_rules_and_alerts_but_changes_nothing(
+    console: Any, server: Server
+) -> None:
+    team_id, email, _ = new_team(server)
+    page = console.new_page()
+    console_sign_in(page, email)
+    page.wait_for_url("**/console/live")
+    assert page.locator("[data-testid=menu-policy]").is_visible()
+    assert page.locator("[data-testid=menu-visitsettings]").count() == 0  # visits:configure
+    page.goto(f"/console/policy?team={team_id}")
+    page.wait_for_selector("[data-testid=policy-rule][data-rule=duplicate]")
+    assert page.locator("[data-testid=rule-enabled-duplicate].is-disabled").count() == 1
+    assert page.locator("[data-testid=threshold-max_speed_kmh] input").is_disabled()
+    assert page.locator("[data-testid=policy-save]").count() == 0
+    page.goto("/console/notifications")
+    page.wait_for_selector("[data-testid=alerts-escalate] input:disabled")
+    assert page.locator("[data-testid=robot-new]").count() == 0
+    assert page.locator("[data-testid=alerts-save]").count() == 0
