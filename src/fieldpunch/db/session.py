@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
 from fastapi.routing import APIRoute
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from fieldpunch.db.engine import Database
@@ -30,6 +31,18 @@ async def in_transaction(
     for hook in getattr(request.state, "after_commit", ()):
         hook()
     return response
+
+
+async def plan_for_values(session: AsyncSession) -> None:
+    """PostgreSQL: plan this transaction's statements for their own values (SQLite: nothing).
+
+    asyncpg prepares each statement once per connection, and from its sixth run PostgreSQL may
+    keep a generic plan that ignores the values: for a page of people (`user_id IN (500 ids)`)
+    that plan read the org's whole month and took 2-3 s instead of ~0.2 s
+    (docs/performance.md, "Summaries in SQL"). Only where such statements run, never on the
+    punch path, whose generic plans save their planning."""
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
 class TxRoute(APIRoute):

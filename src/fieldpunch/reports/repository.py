@@ -19,6 +19,7 @@ from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from fieldpunch.attendance.days_models import AttendanceDay
 from fieldpunch.attendance.models import Shift
+from fieldpunch.db.session import plan_for_values
 from fieldpunch.orgs.models import Org
 from fieldpunch.places.models import Place
 from fieldpunch.reports.aggregate import FULL_DAY_MIN, Totals
@@ -297,6 +298,7 @@ class ReportsRepo:
 
     async def person_totals(self, f: DayFilter, user_ids: Sequence[str]) -> list[PersonTotals]:
         """月度汇总 of these people (a page), summed in SQL, in the order of `user_ids`."""
+        await plan_for_values(self.session)
         whole = replace(f, user_ids=user_ids, status=None, after=None)
         stmt = self._days(whole, D.user_id, User.name, User.employee_no, Team.name, *_TOTALS)
         stmt = stmt.group_by(D.user_id, User.name, User.employee_no, Team.name)

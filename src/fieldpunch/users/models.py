@@ -18,6 +18,8 @@ class User(OrgScoped, Timestamps, Base):
         Index("uq_users_org_employee_no", "org_id", "employee_no", unique=True),
         # A sign-in name too (normalised, users/phones.py); several people may have none.
         Index("uq_users_org_phone", "org_id", "phone", unique=True),
+        # People by name (reports' pages, lists): walked in order, a page stops after its rows.
+        Index("ix_users_org_name", "org_id", "name", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)

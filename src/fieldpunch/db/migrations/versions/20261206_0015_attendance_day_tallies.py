@@ -5,6 +5,9 @@
 reading every day's result JSON. Existing days are filled in here from their `statuses` and
 `result`, a thousand at a time, by the same rules the recompute now applies.
 
+And `ix_users_org_name` (org_id, name, id): a summary's page of people, by name, walks it and
+stops after its rows instead of sorting the org's people for every page.
+
 Revision ID: 0015
 Revises: 0014
 Create Date: 2026-12-06 03:00:00.000000
@@ -59,6 +62,7 @@ def upgrade() -> None:
             )
         for name in _COUNTS:
             batch.add_column(sa.Column(name, sa.Integer(), nullable=False, server_default="0"))
+    op.create_index("ix_users_org_name", "users", ["org_id", "name", "id"], unique=False)
     conn = op.get_bind()
     days = sa.table(
         "attendance_days",
@@ -104,6 +108,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_users_org_name", table_name="users")
     with op.batch_alter_table("attendance_days") as batch:
         for name in (*_COUNTS, *reversed(_FLAGS)):
             batch.drop_column(name)
