@@ -78,6 +78,8 @@ def test_a_manager_signs_in_and_sees_a_punch_arrive_live(console: Any, server: S
     errors: list[Any] = []
     page.on("pageerror", lambda e: errors.append(e))
     console_sign_in(page, email)
+    page.wait_for_url("**/console/dashboard")
+    page.locator("[data-testid=menu-live]").click()
     page.wait_for_url("**/console/live")
     page.wait_for_selector("[data-testid=live-link][data-state=live]")
     assert page.locator("[data-testid=who]").inner_text() == "主管 李娜"
@@ -127,7 +129,7 @@ def test_wrong_password_is_said_and_sign_out_returns_to_sign_in(
         assert page.locator("[data-testid=login-error]").inner_text() == "Wrong account or password"
         page.locator("input[data-testid=login-password]").fill(PASSWORD)
         page.locator("[data-testid=login-submit]").click()
-        page.wait_for_url("**/console/live")
+        page.wait_for_url("**/console/dashboard")
         assert page.locator("[data-testid=menu-review]").inner_text() == "Review"
         page.locator("[data-testid=sign-out]").click()
         page.wait_for_url("**/console/login")
@@ -153,6 +155,8 @@ def test_the_live_feed_catches_up_after_a_drop(console: Any, server: Server) -> 
     console.route_web_socket("**/api/v1/live", live_route)
     page = console.new_page()
     console_sign_in(page, email)
+    page.wait_for_url("**/console/dashboard")
+    page.locator("[data-testid=menu-live]").click()
     page.wait_for_url("**/console/live")
     link = page.locator("[data-testid=live-link]")
     page.wait_for_selector("[data-testid=live-link][data-state=live]")
@@ -185,6 +189,8 @@ def test_on_a_tablet_the_menu_folds_and_nothing_overflows(
     with desktop(browser, server, width=820) as ctx:  # an iPad held upright
         page = ctx.new_page()
         console_sign_in(page, email)
+        page.wait_for_url("**/console/dashboard")
+        page.locator("[data-testid=menu-live]").click()
         page.wait_for_url("**/console/live")
         page.wait_for_selector("[data-testid=live-link][data-state=live]")
         assert page.locator("[data-testid=live-map]").bounding_box()["width"] > 600

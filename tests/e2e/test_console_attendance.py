@@ -123,7 +123,7 @@ def _late_day(
 
 def _open_grid(page: Any, email: str, month: str) -> None:
     console_sign_in(page, email)
-    page.wait_for_url("**/console/live")
+    page.wait_for_url("**/console/dashboard")
     page.goto(f"/console/attendance?month={month}")
     page.wait_for_selector("[data-testid=attendance-body][data-loaded=true]")
 
@@ -140,7 +140,7 @@ def test_a_late_day_shows_in_the_late_colour_and_opens_its_edges(
     errors: list[Any] = []
     page.on("pageerror", lambda e: errors.append(e))
     console_sign_in(page, email)
-    page.wait_for_url("**/console/live")
+    page.wait_for_url("**/console/dashboard")
     page.locator("[data-testid=menu-attendance]").click()  # in the menu for a manager
     page.wait_for_url("**/console/attendance**")
     if d.strftime("%Y-%m") != datetime.now(_zone(server)).strftime("%Y-%m"):
@@ -257,7 +257,7 @@ def test_a_roster_is_filled_by_pattern_and_saved(console: Any, server: Server) -
 
     page = console.new_page()
     console_sign_in(page, email)
-    page.wait_for_url("**/console/live")
+    page.wait_for_url("**/console/dashboard")
     page.goto(f"/console/rosters?month={first:%Y-%m}")
     page.wait_for_selector("[data-testid=roster-body][data-loaded=true]")
     page.locator(

@@ -31,7 +31,7 @@ def _somewhere() -> tuple[float, float]:
 
 def _open_places(page: Any) -> None:
     console_sign_in(page, ADMIN)
-    page.wait_for_url("**/console/live")
+    page.wait_for_url("**/console/dashboard")
     page.locator("[data-testid=menu-places]").click()
     page.wait_for_url("**/console/places")
 
@@ -200,7 +200,7 @@ def test_a_person_is_created_and_deactivated_from_the_console(console: Any, serv
     team = server.api("post", "/teams", json={"name": f"西区 {secrets.token_hex(2)}"})
     page = console.new_page()
     console_sign_in(page, ADMIN)
-    page.wait_for_url("**/console/live")
+    page.wait_for_url("**/console/dashboard")
     page.locator("[data-testid=menu-people]").click()
     page.wait_for_url("**/console/people")
     email = f"new.{secrets.token_hex(4)}@example.com"
@@ -244,7 +244,7 @@ def test_an_api_key_is_created_with_one_scope_and_its_secret_shown_once(
 ) -> None:
     page = console.new_page()
     console_sign_in(page, ADMIN)
-    page.wait_for_url("**/console/live")
+    page.wait_for_url("**/console/dashboard")
     page.locator("[data-testid=menu-apikeys]").click()
     page.wait_for_url("**/console/apikeys")
     name = f"薪资同步 {secrets.token_hex(2)}"
@@ -279,13 +279,13 @@ def test_a_manager_does_not_see_pages_they_may_not_use(console: Any, server: Ser
     _, email, _ = new_team(server, "受限组")
     page = console.new_page()
     console_sign_in(page, email)
-    page.wait_for_url("**/console/live")
+    page.wait_for_url("**/console/dashboard")
     page.locator("[data-testid=menu-places]").wait_for()
     assert page.locator("[data-testid=menu-people]").is_visible()
     assert page.locator("[data-testid=menu-apikeys]").count() == 0  # admins only
     assert page.locator("[data-testid=menu-audit]").count() == 0
     page.goto("/console/apikeys")  # nor by its address
-    page.wait_for_url("**/console/live")
+    page.wait_for_url("**/console/dashboard")
     # Places are read-only for a manager: no new, no delete; the fence shows without tools.
     page.goto("/console/places")
     page.locator("[data-role=record]").first.wait_for()
@@ -310,7 +310,7 @@ def test_teams_devices_audit_and_org_settings_open_for_an_admin(
     errors: list[Any] = []
     page.on("pageerror", lambda e: errors.append(e))
     console_sign_in(page, ADMIN)
-    page.wait_for_url("**/console/live")
+    page.wait_for_url("**/console/dashboard")
     # A sub-team made from the tree, under a team made through the API.
     parent = server.api("post", "/teams", json={"name": f"华北 {secrets.token_hex(2)}"})
     page.locator("[data-testid=menu-teams]").click()
@@ -365,7 +365,7 @@ def test_the_dashboard_counts_what_waits_for_a_manager(console: Any, server: Ser
     errors: list[Any] = []
     page.on("pageerror", lambda e: errors.append(e))
     console_sign_in(page, email)
-    page.wait_for_url("**/console/live")
+    page.wait_for_url("**/console/dashboard")
     page.locator("[data-testid=menu-dashboard]").click()
     page.wait_for_url("**/console/dashboard")
     anomalies = page.locator("[data-testid=dash-anomalies] .value")
@@ -415,7 +415,7 @@ def test_the_places_screenshot(
         page = ctx.new_page()
         page.set_viewport_size({"width": 1280, "height": 800})
         console_sign_in(page, ADMIN)
-        page.wait_for_url("**/console/live")
+        page.wait_for_url("**/console/dashboard")
         page.goto("/console/places")
         page.locator(f"[data-testid=record-{place['id']}]").click()
         page.wait_for_selector("[data-testid=fence-shape][data-shape=polygon]")

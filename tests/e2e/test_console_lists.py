@@ -27,7 +27,7 @@ def test_a_team_is_deleted_after_asking_and_one_with_people_is_refused_in_words(
     team_member(server, busy["id"], "在岗 周敏")
     page = console.new_page()
     console_sign_in(page, ADMIN)
-    page.wait_for_url("**/console/live")
+    page.wait_for_url("**/console/dashboard")
     page.goto("/console/teams")
     row = page.locator(f"[data-testid=team-row][data-team-id={empty['id']}]")
     row.wait_for()
@@ -64,7 +64,7 @@ def test_an_api_key_is_revoked_after_asking(console: Any, server: Server) -> Non
     assert server.api("get", "/teams", token=made["key"])["items"] is not None
     page = console.new_page()
     console_sign_in(page, ADMIN)
-    page.wait_for_url("**/console/live")
+    page.wait_for_url("**/console/dashboard")
     page.goto("/console/apikeys")
     revoke = page.locator(f"[data-testid=key-revoke-{key_id}]")
     revoke.click()

@@ -22,7 +22,7 @@ ADMIN = "admin@e2e.example.com"
 
 def _open(page: Any, path: str, email: str = ADMIN) -> None:
     console_sign_in(page, email)
-    page.wait_for_url("**/console/live")
+    page.wait_for_url("**/console/dashboard")
     page.goto(f"/console/{path}")
 
 
@@ -273,7 +273,7 @@ def test_a_manager_reads_the_rules_and_alerts_but_changes_nothing(
     team_id, email, _ = new_team(server)
     page = console.new_page()
     console_sign_in(page, email)
-    page.wait_for_url("**/console/live")
+    page.wait_for_url("**/console/dashboard")
     assert page.locator("[data-testid=menu-policy]").is_visible()
     assert page.locator("[data-testid=menu-visitsettings]").count() == 0  # visits:configure
     page.goto(f"/console/policy?team={team_id}")

@@ -31,7 +31,7 @@ def test_anomalies_are_reviewed_with_the_keyboard_and_in_bulk(console: Any, serv
     errors: list[Any] = []
     page.on("pageerror", lambda e: errors.append(e))
     console_sign_in(page, email)
-    page.wait_for_url("**/console/live")
+    page.wait_for_url("**/console/dashboard")
     page.locator("[data-testid=menu-review]").click()
     page.wait_for_url("**/console/review")
     items = page.locator("[data-testid=review-item]")
@@ -92,7 +92,7 @@ def test_a_correction_is_approved_from_the_queue(console: Any, server: Server) -
     )
     page = console.new_page()
     console_sign_in(page, email)
-    page.wait_for_url("**/console/live")
+    page.wait_for_url("**/console/dashboard")
     page.goto("/console/review")
     page.locator("[data-testid=tab-corrections]").click()
     item = page.locator(f"[data-testid=review-item][data-key={asked['id']}]")

@@ -60,7 +60,7 @@ def test_an_admin_sets_up_a_two_period_shift_and_a_fixed_group_with_a_person(
     errors: list[Any] = []
     page.on("pageerror", lambda e: errors.append(e))
     console_sign_in(page, ADMIN)
-    page.wait_for_url("**/console/live")
+    page.wait_for_url("**/console/dashboard")
 
     # A shift of two periods; a serious-late threshold under the grace is refused at its field.
     _open(page, "shifts")
@@ -148,7 +148,7 @@ def test_an_admin_loads_chinas_holidays_and_sets_a_day(console: Any, server: Ser
     page.on("pageerror", lambda e: errors.append(e))
     try:
         console_sign_in(page, ADMIN)
-        page.wait_for_url("**/console/live")
+        page.wait_for_url("**/console/dashboard")
         page.goto(f"/console/holidays?year={YEAR}")
         months = page.locator(f"[data-testid=holidays-months][data-year='{YEAR}']")
         months.and_(page.locator("[data-loaded=true]")).wait_for()

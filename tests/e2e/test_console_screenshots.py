@@ -84,6 +84,8 @@ def test_screenshot_of_the_console_live_and_review(
 
     page = console.new_page()
     console_sign_in(page, email)
+    page.wait_for_url("**/console/dashboard")
+    page.locator("[data-testid=menu-live]").click()
     page.wait_for_url("**/console/live")
     page.wait_for_selector("[data-testid=live-link][data-state=live]")
     # These arrive live, into the feed.

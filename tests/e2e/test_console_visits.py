@@ -135,7 +135,7 @@ def test_a_plan_made_in_the_console_is_done_by_the_reps_punches(
     errors: list[Any] = []
     page.on("pageerror", lambda e: errors.append(e))
     console_sign_in(page, email)
-    page.wait_for_url("**/console/live")
+    page.wait_for_url("**/console/dashboard")
     page.locator("[data-testid=menu-visits]").click()
     page.wait_for_url("**/console/visits")
     page.wait_for_selector("[data-testid=visit-calendar]")
@@ -225,7 +225,7 @@ def test_a_persons_day_drawn_as_a_route(console: Any, server: Server) -> None:
 
     page = console.new_page()
     console_sign_in(page, email)
-    page.wait_for_url("**/console/live")
+    page.wait_for_url("**/console/dashboard")
     page.goto("/console/routes")
     _choose(page, "route-user", "route-user-" + staff_id)
     count = page.locator("[data-testid=route-stop-count]")
@@ -251,7 +251,7 @@ def test_a_manager_of_team_a_does_not_see_team_b_visits(console: Any, server: Se
 
     page = console.new_page()
     console_sign_in(page, email_a)
-    page.wait_for_url("**/console/live")
+    page.wait_for_url("**/console/dashboard")
     page.goto("/console/visits")
     page.locator(f"[data-testid=calendar-visit][data-visit-id={mine['id']}]").wait_for()
     assert page.locator(f"[data-visit-id={theirs['id']}]").count() == 0
@@ -288,7 +288,7 @@ def test_the_performance_page_draws_a_chart_of_the_apis_numbers(
 
     page = console.new_page()
     console_sign_in(page, email)
-    page.wait_for_url("**/console/live")
+    page.wait_for_url("**/console/dashboard")
     page.goto("/console/performance")
     chart = page.locator("[data-testid=perf-chart-visits] canvas")
     chart.wait_for()
@@ -324,7 +324,7 @@ def test_a_week_planned_at_once_one_cancelled_customers_and_the_heat_map(
     )  # fmt: skip
     page = console.new_page()
     console_sign_in(page, email)
-    page.wait_for_url("**/console/live")
+    page.wait_for_url("**/console/dashboard")
     page.goto("/console/visits")
     page.locator("[data-testid=next-week]").click()  # next week: every day still ahead
     page.locator("[data-testid=plan-week]").click()
@@ -412,7 +412,7 @@ def test_screenshot_of_the_visits_page(browser: Any, server: Server, built_conso
         page = ctx.new_page()
         page.set_viewport_size({"width": 1280, "height": 800})
         console_sign_in(page, email)
-        page.wait_for_url("**/console/live")
+        page.wait_for_url("**/console/dashboard")
         page.goto("/console/visits")
         state = "[data-state=done]" if done else ""  # none yet early on a Monday
         page.locator(f"[data-testid=calendar-visit]{state}").first.wait_for()

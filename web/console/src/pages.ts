@@ -19,6 +19,8 @@ export interface Page {
 }
 
 export const pages: Page[] = [
+  // The home page (工作台): where the console opens after sign-in.
+  { name: 'dashboard', path: '/dashboard', icon: 'Odometer', component: () => import('./pages/dashboard/DashboardPage.vue'), scope: 'punches:read' },
   { name: 'live', path: '/live', icon: 'Location', component: () => import('./pages/live/LivePage.vue'), scope: 'punches:read' },
   {
     name: 'review',
@@ -63,5 +65,4 @@ export const pages: Page[] = [
     scope: 'visits:configure',
   },
   { name: 'org', path: '/org', icon: 'Tools', component: () => import('./pages/org/OrgPage.vue'), scope: 'org:read' },
-  { name: 'dashboard', path: '/dashboard', icon: 'Odometer', component: () => import('./pages/dashboard/DashboardPage.vue'), scope: 'punches:read' },
 ]

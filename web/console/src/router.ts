@@ -15,7 +15,7 @@ const children: RouteRecordRaw[] = pages.map((p) => ({
 }))
 
 export function firstPage(): string {
-  return pages.find((p) => !p.scope || can(p.scope))?.name ?? 'live'
+  return pages.find((p) => !p.scope || can(p.scope))?.name ?? 'dashboard'
 }
 
 export const router = createRouter({
