@@ -234,7 +234,7 @@ def demo(
     counts = f"{info.teams} teams, {info.staff} field staff, {info.places} places"
     typer.echo(f"  {counts}, {info.customers} customers, {info.punches:,} punches")
     typer.echo(f"  Field app: {base_url}/app/   (a phone PWA: sign in as a staff login)")
-    typer.echo(f"  Console:   {base_url}/console/   (managers and admins: today's attendance, live map, review queue)")
+    typer.echo(f"  Console:   {base_url}/console/   (managers, HR and admins)")
     hq = demo_data.PLACES[0]
     typer.echo(
         f"  Office:    {hq.name} at {hq.lat}, {hq.lon} (WGS-84): emulate that location "
