@@ -32,6 +32,23 @@ async def test_field_punch_note_and_photo_settings(org: OrgKit) -> None:
     assert r.status_code == 422
 
 
+async def test_map_provider_setting(org: OrgKit) -> None:
+    assert (await org.admin.ok("get", "/org"))["map_provider"] == "osm"
+    out = await org.admin.ok("patch", "/org", json={"map_provider": "amap"})
+    assert out["map_provider"] == "amap" and out["field_punch_note_required"] is False
+    assert (await org.admin.ok("get", "/me"))["org"]["map_provider"] == "amap"
+    staff = await org.person("staff")
+    assert (await staff.ok("get", "/me"))["org"]["map_provider"] == "amap"  # every map uses it
+
+    for bad in ("baidu", None, 3):
+        r = await org.admin.patch("/org", json={"map_provider": bad})
+        assert r.status_code == 422
+        assert any(e["loc"] == ["body", "map_provider"] for e in r.json()["errors"]), r.json()
+    assert (await org.admin.ok("patch", "/org", json={"map_provider": "tencent"}))[
+        "map_provider"
+    ] == "tencent"
+
+
 async def _field_findings(api: Api, punch_id: str) -> list[dict[str, Any]]:
     body = await api.ok("get", f"/punches/{punch_id}")
     return [a for a in body["anomalies"] if a["rule"] == "field_evidence_missing"]

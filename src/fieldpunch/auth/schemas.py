@@ -7,6 +7,7 @@ from pydantic import Field, field_validator
 
 from fieldpunch.auth.scopes import API_KEY_GRANTABLE, Role, Scope
 from fieldpunch.kit.schemas import AwareTime, In, Name, Out
+from fieldpunch.orgs.schemas import MapProvider
 
 
 class TokenOut(Out):
@@ -24,6 +25,9 @@ class OrgBrief(Out):
     id: str
     name: str
     timezone: str
+    map_provider: MapProvider = Field(
+        default=MapProvider.osm, description="The console's map tiles, as `GET /org` tells"
+    )
 
 
 class MeOut(Out):

@@ -19,3 +19,8 @@ class Org(Timestamps, Base):
     # Bumped with every place or customer change, so each process knows when its geofence
     # index for this org is stale.
     geo_version: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    @property
+    def map_provider(self) -> str:
+        """The console's map tiles (orgs.schemas.MapProvider), `osm` unless set."""
+        return str((self.settings or {}).get("map_provider") or "osm")

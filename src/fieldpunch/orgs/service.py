@@ -57,10 +57,12 @@ async def update(session: AsyncSession, p: Principal, body: OrgUpdate) -> OrgOut
     org = await session.get(Org, p.org_id)
     assert org is not None
     changes = body.model_dump(exclude_unset=True)
-    for key in ("name", "timezone", *FLAGS):
+    for key in ("name", "timezone", "map_provider", *FLAGS):
         if key in changes and changes[key] is None:
             raise Invalid(["body", key], "may not be null")
     flags = {key: changes.pop(key) for key in FLAGS if key in changes}
+    if "map_provider" in changes:
+        flags["map_provider"] = str(changes.pop("map_provider"))
     if flags:
         org.settings = {**(org.settings or {}), **flags}
     apply(org, changes)

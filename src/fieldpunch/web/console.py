@@ -4,7 +4,8 @@ Served by the same rules as the field app (static.py), with two differences:
 
 - `/console/settings.json` tells the console the server's map tiles (`FIELDPUNCH_MAP_TILE_URL`
   and `_ATTRIBUTION`); read on every start, never cached, so a changed setting shows on reload.
-- Its page policy lets images come from the tile server's origin, and nothing else from outside.
+- Its page policy lets images come from the tile server's origin and the tile hosts of the
+  Chinese providers an org may choose (`map_provider`), and nothing else from outside.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ NOT_BUILT = (
     "then reload this page.\n"
 )
 DEFAULTS = Settings.model_fields
+# Tile hosts of `map_provider` amap and tencent (web/console/src/lib/tiles.ts).
+PROVIDER_ORIGINS = "https://*.is.autonavi.com https://*.map.gtimg.com"
 
 
 def _tiles(request: Request) -> tuple[str, str]:
@@ -45,7 +48,7 @@ def csp(request: Request) -> str:
     origin = tile_origin(_tiles(request)[0])
     return (
         f"default-src 'self'; img-src 'self' blob: data: {origin}".rstrip()
-        + "; font-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        + f" {PROVIDER_ORIGINS}; font-src 'self' data:; style-src 'self' 'unsafe-inline'; "
         "script-src 'self'; connect-src 'self'; worker-src 'self'; manifest-src 'self'; "
         "object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
     )

@@ -3427,6 +3427,12 @@ export interface components {
              */
             mock?: boolean;
         };
+        /**
+         * MapProvider
+         * @description The console's map tiles: the server's (WGS-84), or a Chinese provider's in GCJ-02.
+         * @enum {string}
+         */
+        MapProvider: "osm" | "amap" | "tencent";
         /** MatchOut */
         MatchOut: {
             /** Id */
@@ -3510,6 +3516,11 @@ export interface components {
             name: string;
             /** Timezone */
             timezone: string;
+            /**
+             * @description The console's map tiles, as `GET /org` tells
+             * @default osm
+             */
+            map_provider?: components["schemas"]["MapProvider"];
         };
         /** OrgOut */
         OrgOut: {
@@ -3531,6 +3542,8 @@ export interface components {
              * @description A punch outside every fence (外勤) asks for a photo before it is sent
              */
             field_punch_photo_required: boolean;
+            /** @description The console's map tiles: `osm` the server's (WGS-84), `amap` (高德) or `tencent` (腾讯) drawn in GCJ-02, positions converted for them */
+            map_provider: components["schemas"]["MapProvider"];
             /**
              * Created At
              * Format: date-time
@@ -3549,6 +3562,7 @@ export interface components {
             field_punch_note_required?: boolean | null;
             /** Field Punch Photo Required */
             field_punch_photo_required?: boolean | null;
+            map_provider?: components["schemas"]["MapProvider"] | null;
         };
         /** OutcomeIn */
         OutcomeIn: {
