@@ -1,22 +1,51 @@
 /**
- * Leaflet with the cluster plugin, and a map on the console's terms: the server's tiles over a
- * drawn grid, so that with no tile reachable (offline, a closed network, a blocked tile host)
- * the points still show on the grid. The cluster plugin extends the global `L` Leaflet sets.
+ * Leaflet with the cluster plugin, and a map on the console's terms: the org's tiles (its
+ * `map_provider`: the server's, or AMap's or Tencent's) over a drawn grid, so that with no tile
+ * reachable (offline, a closed network, a blocked tile host) the points still show on the grid.
+ * The cluster plugin extends the global `L` Leaflet sets.
+ *
+ * Positions are WGS-84 in the API and GCJ-02 on AMap's and Tencent's tiles: what a map draws goes
+ * through `at()`, what the user draws or drags comes back through `wgs84()`.
  */
 import L from 'leaflet'
 import 'leaflet.markercluster'
 import { onBeforeUnmount, onMounted, watch, type Ref, type WatchSource } from 'vue'
-import { tiles } from '../lib/tiles'
+import type { LatLng } from '../lib/fence'
+import { gcj02ToWgs84, wgs84ToGcj02 } from '../lib/gcj02'
+import { isGcj02, tiles } from '../lib/tiles'
+import { session } from '../session'
 
 export { L }
+
+const provider = () => session.me?.org.map_provider ?? 'osm'
+
+/** A WGS-84 position (as the API has it) where the org's tiles draw it. */
+export function at(lat: number, lng: number): L.LatLng {
+  const p = isGcj02(provider()) ? wgs84ToGcj02(lat, lng) : { lat, lng }
+  return L.latLng(p.lat, p.lng)
+}
+
+/** A position on the org's tiles (drawn, dragged) in WGS-84, as the API takes it. */
+export function wgs84(p: L.LatLng): LatLng {
+  return isGcj02(provider()) ? gcj02ToWgs84(p.lat, p.lng) : { lat: p.lat, lng: p.lng }
+}
 
 export function createMap(el: HTMLElement, options: L.MapOptions = {}): L.Map {
   el.classList.add('fp-map')
   const map = L.map(el, { zoomControl: true, attributionControl: true, maxZoom: 19, ...options })
-  map.setView([31.23, 121.47], 11) // until the points are known
-  void tiles().then((t) => {
+  // The view on the element (the tiles' datum), for tests and tools: where a pixel is.
+  const p = provider()
+  el.dataset.provider = p
+  map.on('moveend zoomend viewreset resize', () => {
+    const c = map.getCenter()
+    el.dataset.center = `${c.lat},${c.lng}`
+    el.dataset.zoom = String(map.getZoom())
+  })
+  map.setView(at(31.23, 121.47), 11) // until the points are known
+  void tiles(p).then((t) => {
     if (!t.url) return
-    L.tileLayer(t.url, { attribution: t.attribution, maxZoom: 19, crossOrigin: true }).addTo(map)
+    // The providers' tile hosts send no CORS headers: their images are loaded plain.
+    L.tileLayer(t.url, { attribution: t.attribution, subdomains: t.subdomains ?? 'abc', maxZoom: 19, crossOrigin: !isGcj02(p) }).addTo(map)
   })
   return map
 }
