@@ -52,6 +52,7 @@ def test_create_org_then_token_me_and_crud_over_real_http(tmp_path: Path) -> Non
             "id": ids["org_id"],
             "name": "Acme 上海",
             "timezone": "Asia/Shanghai",
+            "map_provider": "osm",
         }
         team = httpx.post(f"{base}/api/v1/teams", headers=h, json={"name": "Field"})
         assert team.status_code == 201
