@@ -24,14 +24,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from fieldpunch.attendance import calendars, groups, requests, shifts
 from fieldpunch.attendance.recompute import recompute_people
 from fieldpunch.attendance.schemas import GroupCreate, ShiftCreate
-from fieldpunch.attendance.schemas_days import RequestCreate
-from fieldpunch.auth.principal import Principal
-from fieldpunch.auth.scopes import ROLE_SCOPES, Role
+from fieldpunch.attendance.schemas_days import LeaveType, RequestCreate
+from fieldpunch.auth.principal import Principal, principal_for_user
 from fieldpunch.customers.models import Customer
 from fieldpunch.demo import data
 from fieldpunch.demo.history import TZ
 from fieldpunch.kit.errors import Invalid
 from fieldpunch.places.models import Place
+from fieldpunch.users.models import User
 from fieldpunch.visits import service as visits
 from fieldpunch.visits.schemas import VisitBulk, VisitCreate
 
@@ -99,17 +99,6 @@ async def seed_rules(
     return Rules(group_id=group.id, shift_id=shift.id)
 
 
-def _staff_principal(org_id: str, user_id: str, team_id: str) -> Principal:
-    return Principal(
-        org_id=org_id,
-        user_id=user_id,
-        role=Role.staff,
-        team_id=team_id,
-        scopes=ROLE_SCOPES[Role.staff],
-        visible_teams=frozenset(),
-    )
-
-
 def _workdays(start: date, n: int) -> list[date]:
     days: list[date] = []
     d = start
@@ -129,7 +118,6 @@ async def seed_days_and_plans(
     p: Principal,
     *,
     rng: random.Random,
-    team_ids: Mapping[str, str],
     staff: Mapping[str, Sequence[str]],
     customers: Sequence[Customer],
     first: date,
@@ -141,7 +129,7 @@ async def seed_days_and_plans(
         return
     days = [first + timedelta(days=i) for i in range((today - first).days + 1)]
     await recompute_people(session, p.org_id, {u: days for u in everyone}, now=now)
-    await _leave(session, p, rng, team_ids, staff, today)
+    await _leave(session, p, rng, staff, today)
     owned: dict[str, list[Customer]] = {}
     for c in customers:
         if c.owner_id is not None and c.lat is not None and c.status != "inactive":
@@ -168,42 +156,40 @@ async def seed_days_and_plans(
             await visits.bulk(session, p, VisitBulk(visits=plans))
 
 
+async def _file_leave(
+    session: AsyncSession, user_id: str, kind: LeaveType, first: date, days: int, reason: str
+) -> str:
+    """`user_id` files `days` whole days of leave from `first`, as they would; the request's id."""
+    user = await session.get(User, user_id)
+    assert user is not None
+    body = RequestCreate(
+        kind="leave",
+        leave_type=kind,
+        unit="day",
+        start=_local(first, time(0)),
+        end=_local(first + timedelta(days=days), time(0)),
+        reason=reason,
+    )
+    return (await requests.create(session, await principal_for_user(session, user), body)).id
+
+
 async def _leave(
     session: AsyncSession,
     p: Principal,
     rng: random.Random,
-    team_ids: Mapping[str, str],
     staff: Mapping[str, Sequence[str]],
     today: date,
 ) -> None:
     """Annual leave next week (approved) and a sick day tomorrow (waiting for review)."""
     # Not a sales rep next week: their visits are planned (reps on leave re-plan theirs).
-    office = [(t, u) for t, ids in staff.items() if t not in SALES_TEAMS for u in ids]
-    anyone = [(t, u) for t, ids in staff.items() for u in ids]
+    office = [u for t, ids in staff.items() if t not in SALES_TEAMS for u in ids]
+    anyone = [u for ids in staff.values() for u in ids]
     if not office or len(anyone) < 2:
         return
-    t1, approved = rng.choice(office)
-    t2, waiting = rng.choice([(t, u) for t, u in anyone if u != approved])
+    approved = rng.choice(office)
+    waiting = rng.choice([u for u in anyone if u != approved])
     next_monday = today + timedelta(days=7 - today.weekday())
-    annual = RequestCreate(
-        kind="leave",
-        leave_type="annual",
-        unit="day",
-        start=_local(next_monday, time(0)),
-        end=_local(next_monday + timedelta(days=2), time(0)),
-        reason="回老家探亲",
-    )
-    made = await requests.create(
-        session, _staff_principal(p.org_id, approved, team_ids[t1]), annual
-    )
-    await requests.decide(session, p, made.id, True, "已批准，注意交接工作")
+    annual = await _file_leave(session, approved, "annual", next_monday, 2, "回老家探亲")
+    await requests.decide(session, p, annual, True, "已批准，注意交接工作")
     tomorrow = _workdays(today + timedelta(days=1), 1)[0]
-    sick = RequestCreate(
-        kind="leave",
-        leave_type="sick",
-        unit="day",
-        start=_local(tomorrow, time(0)),
-        end=_local(tomorrow + timedelta(days=1), time(0)),
-        reason="发烧，需要去医院",
-    )
-    await requests.create(session, _staff_principal(p.org_id, waiting, team_ids[t2]), sick)
+    await _file_leave(session, waiting, "sick", tomorrow, 1, "发烧，需要去医院")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import math
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -23,10 +23,11 @@ from fieldpunch.auth.principal import Principal
 from fieldpunch.auth.scopes import ALL, Role
 from fieldpunch.customers import service as customers
 from fieldpunch.customers.models import Customer
-from fieldpunch.customers.schemas import Contact, CustomerCreate
+from fieldpunch.customers.schemas import CustomerCreate
 from fieldpunch.db.engine import Database
 from fieldpunch.demo import data, geometry
 from fieldpunch.demo.history import TZ, seed_history
+from fieldpunch.demo.people import People
 from fieldpunch.demo.rules import seed_days_and_plans, seed_rules
 from fieldpunch.geo.crs import CRS
 from fieldpunch.geo.schemas import GeoPolygon, PointIn
@@ -51,8 +52,6 @@ ADMIN_PASSWORD = "demo-admin-2026"  # noqa: S105
 MANAGER_PASSWORD = "demo-manager-2026"  # noqa: S105
 STAFF_PASSWORD = "demo-staff-2026"  # noqa: S105
 STAFF_LOGINS = 2  # field staff accounts listed among the logins
-
-_SURNAME_WEIGHTS = [w for _, _, w in data.SURNAMES]
 
 
 @dataclass(frozen=True)
@@ -181,7 +180,7 @@ async def seed(
             scopes=ALL,
             visible_teams=None,
         )
-        people = _People(rng, names={data.ADMIN_NAME})
+        people = People(rng, names={data.ADMIN_NAME})
         team_ids = await _seed_teams(session, p)
         managers = await _seed_managers(session, p, people, team_ids, manager_hash)
         staff = await _seed_staff(session, p, people, team_ids, employees, staff_hash)
@@ -207,7 +206,6 @@ async def seed(
             session,
             p,
             rng=random.Random(f"fieldpunch-demo-plans-{seed}"),
-            team_ids=team_ids,
             staff=staff,
             customers=customer_rows,
             first=first,
@@ -217,51 +215,6 @@ async def seed(
         info = await _info(session)
     assert info is not None
     return info
-
-
-@dataclass
-class _People:
-    """Unique-looking people: Chinese names, pinyin emails, mobile numbers, employee numbers."""
-
-    rng: random.Random
-    names: set[str] = field(default_factory=set)
-    phones: set[str] = field(default_factory=set)
-    emails: dict[str, int] = field(default_factory=dict)  # "zhang.wei" → how many so far
-    employee_no: int = 0
-
-    def name(self) -> tuple[str, str]:
-        """(name, pinyin "surname.given"), avoiding a name already taken while the pool lasts."""
-        for _ in range(50):
-            surname, s_py, _w = self.rng.choices(data.SURNAMES, weights=_SURNAME_WEIGHTS)[0]
-            given, g_py = self.rng.choice(data.GIVEN_NAMES)
-            if surname + given not in self.names:
-                break
-        self.names.add(surname + given)
-        return surname + given, f"{s_py}.{g_py}"
-
-    def employee(self) -> tuple[str, str, str, str]:
-        """(name, email, mobile, employee_no) for a new colleague."""
-        name, base = self.name()
-        self.emails[base] = n = self.emails.get(base, 0) + 1
-        self.employee_no += 1
-        no = f"{data.EMPLOYEE_PREFIX}{self.employee_no:04d}"
-        return name, f"{base}{n:02d}@{data.EMAIL_DOMAIN}", self.mobile(), no
-
-    def mobile(self) -> str:
-        while True:
-            phone = self.rng.choice(data.MOBILE_PREFIXES) + f"{self.rng.randrange(10**8):08d}"
-            if phone not in self.phones:
-                self.phones.add(phone)
-                return phone
-
-    def contact(self, title: str) -> Contact:
-        surname, _, _ = self.rng.choices(data.SURNAMES, weights=_SURNAME_WEIGHTS)[0]
-        given, _ = self.rng.choice(data.GIVEN_NAMES)
-        if self.rng.random() < 0.2:  # a landline at the customer's front desk
-            phone = f"021-{self.rng.choice('56')}{self.rng.randrange(10**7):07d}"
-        else:
-            phone = self.mobile()
-        return Contact(name=surname + given, title=title, phone=phone)
 
 
 async def _seed_teams(session: AsyncSession, p: Principal) -> dict[str, str]:
@@ -288,7 +241,7 @@ async def _create_user(
 async def _seed_managers(
     session: AsyncSession,
     p: Principal,
-    people: _People,
+    people: People,
     team_ids: dict[str, str],
     password_hash: str,
 ) -> dict[str, str]:
@@ -330,7 +283,7 @@ def _allocate(total: int) -> list[data.TeamSpec]:
 async def _seed_staff(
     session: AsyncSession,
     p: Principal,
-    people: _People,
+    people: People,
     team_ids: dict[str, str],
     employees: int,
     password_hash: str,
@@ -394,7 +347,7 @@ def _company(rng: random.Random, trade: data.Trade, street: data.Street, taken: 
 async def _seed_customers(
     session: AsyncSession,
     p: Principal,
-    people: _People,
+    people: People,
     rng: random.Random,
     count: int,
     staff: dict[str, list[str]],
