@@ -56,9 +56,6 @@ class DayRow:
     def edges(self) -> list[dict[str, Any]]:
         return list(self.result.get("edges") or [])
 
-    def punched(self) -> bool:
-        return tallies.attended(self.worked_min, self.edges)
-
     def corrections(self) -> list[dict[str, Any]]:
         return tallies.correction_punches(self.edges)
 
