@@ -7,6 +7,7 @@ import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from fieldpunch.config import Settings, load_settings
@@ -15,6 +16,7 @@ from fieldpunch.jobs.queue import enqueue
 from fieldpunch.jobs.runner import Runner
 from fieldpunch.jobs.worker import build_runner
 from tests.conftest import TEST_SECRET
+from tests.factories import OrgKit, new_org
 
 
 @pytest.fixture
@@ -26,6 +28,16 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
         access_log=False,
         jobs_in_process=False,
     )
+
+
+@pytest.fixture
+async def org(client: httpx.AsyncClient, db: Database) -> OrgKit:
+    """The tests' org, accepting offline punches up to two days old: `base_time()` is yesterday's
+    noon before 13:30 local, so a visit punched after it is up to ~25.5 h old when it syncs
+    (beyond the default 24 h `stale_offline_h`, which would flag it)."""
+    kit = await new_org(client, db, "Acme")
+    await kit.admin.ok("put", "/policy", json={"stale_offline_h": 48})
+    return kit
 
 
 class Jobs:

@@ -60,8 +60,8 @@ async def trail(org: OrgKit, **params: str) -> list[dict[str, Any]]:
 
 
 def base_time() -> datetime:
-    """A local noon at most ~22 h ago (offline punches then are not stale), with hours to
-    spare on both sides within its day."""
+    """A local noon at least 90 minutes and at most 25.5 hours ago, with hours to spare on both
+    sides within its day (the visit tests' org accepts offline punches that old: conftest.py)."""
     now = datetime.now(TZ)
     noon = datetime.combine(now.date(), time(12), TZ)
     return noon if now - noon >= timedelta(minutes=90) else noon - timedelta(days=1)
